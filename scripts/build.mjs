@@ -1,0 +1,37 @@
+// Bundles the extension, the CLI and the webview with esbuild. Entry points that do not exist yet are skipped,
+// so the build works while the project grows.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+const targets = [
+  {
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'cpu-features'],
+  },
+  {
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['cpu-features'],
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+];
+for (const target of targets) {
+  if (!target.entryPoints.every((entry) => existsSync(entry))) continue;
+  await build({ ...common, ...target });
+}
