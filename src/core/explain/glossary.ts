@@ -1,0 +1,134 @@
+/**
+ * Plain-language sentences for the fixed words of kube-proxy's dataplane: netfilter hooks and tables,
+ * kube-proxy's own chains and ipsets, iptables targets and match modules, IPVS schedulers and forwarding
+ * methods. Only fixed vocabulary lives here; explanations that depend on a snapshot are built in explain*.ts.
+ */
+
+export const HOOKS: Record<string, string> = {
+  PREROUTING: 'netfilter hook every packet arriving from outside passes first, before the routing decision; destination NAT (Service DNAT) happens here.',
+  INPUT: 'netfilter hook for packets the routing decision delivers to this node itself (a local address).',
+  FORWARD: 'netfilter hook for packets the routing decision sends on to another host, such as a pod.',
+  OUTPUT: 'netfilter hook for packets that processes on this node send; destination NAT for them happens here.',
+  POSTROUTING: 'netfilter hook every packet passes last, on its way out; source NAT (masquerade) happens here.',
+};
+
+export const TABLES: Record<string, string> = {
+  raw: 'the raw table: consulted first, before connection tracking.',
+  mangle: 'the mangle table: changes packet marks and headers; kube-proxy only keeps canary chains here.',
+  nat: 'the nat table: consulted only for the first packet of a connection; kube-proxy does Service DNAT and masquerade here.',
+  filter: 'the filter table: accepts, drops or rejects packets; kube-proxy rejects Services without endpoints and guards forwarding here.',
+  security: 'the security table: SELinux marks; kube-proxy does not use it.',
+};
+
+/** kube-proxy chains with a fixed name. */
+export const KUBE_CHAINS: Record<string, string> = {
+  'KUBE-SERVICES': 'kube-proxy\'s entry chain: one rule per Service address and port, jumping to the Service\'s chain; its last rule sends packets for a local address to KUBE-NODEPORTS.',
+  'KUBE-NODEPORTS': 'NodePort dispatch: matches the destination port of packets addressed to this node and jumps to the Service\'s external chain.',
+  'KUBE-POSTROUTING': 'masquerades (rewrites the source to the node\'s address) packets that carry the 0x4000 mark, then clears the mark.',
+  'KUBE-MARK-MASQ': 'sets mark bit 0x4000 on the packet; KUBE-POSTROUTING later masquerades every packet with that bit.',
+  'KUBE-MARK-DROP': 'sets mark bit 0x8000; older kube-proxy versions dropped such packets in KUBE-FIREWALL.',
+  'KUBE-FORWARD': 'accepts forwarded Service traffic: packets with the masquerade mark and established connections; drops INVALID ones.',
+  'KUBE-FIREWALL': 'drops packets to 127.0.0.0/8 that come from elsewhere (the route_localnet guard).',
+  'KUBE-PROXY-FIREWALL': 'load-balancer source-range firewall: drops packets to a LoadBalancer IP from sources outside loadBalancerSourceRanges.',
+  'KUBE-EXTERNAL-SERVICES': 'rejects or drops external traffic (NodePort, external IP, load balancer) to Services with no usable endpoint.',
+  'KUBE-KUBELET-CANARY': 'an empty chain the kubelet creates to notice when the tables are flushed.',
+  'KUBE-PROXY-CANARY': 'an empty chain kube-proxy creates to notice when the tables are flushed.',
+  'KUBE-IPTABLES-HINT': 'an empty chain telling other tools which iptables backend (legacy or nft) kube-proxy uses.',
+  'KUBE-LOAD-BALANCER': 'IPVS mode: handles packets to LoadBalancer IPs (marks them for masquerade or sends them to the firewall chain).',
+  'KUBE-NODE-PORT': 'IPVS mode: marks NodePort traffic for masquerade unless the Service keeps the client address.',
+  'KUBE-SOURCE-RANGES-FIREWALL': 'IPVS mode: drops load-balancer traffic from sources outside the allowed ranges.',
+  'KUBE-IPVS-FILTER': 'IPVS mode: rejects packets to a Service IP bound to kube-ipvs0 but to a port no Service uses.',
+  'KUBE-IPVS-OUT-FILTER': 'IPVS mode: guards packets leaving through kube-ipvs0.',
+};
+
+/** kube-proxy chains named by prefix plus a hash of the Service or endpoint. */
+export const KUBE_CHAIN_PREFIXES: [prefix: string, text: string][] = [
+  ['KUBE-SVC-', 'Service chain (cluster traffic policy): picks one of the Service\'s endpoints at random and jumps to its KUBE-SEP chain.'],
+  ['KUBE-SVL-', 'local Service chain (traffic policy Local): picks only among endpoints on this node.'],
+  ['KUBE-EXT-', 'external chain: traffic to the NodePort, an external IP or a load-balancer IP; decides whether to masquerade, then jumps to the Service chain.'],
+  ['KUBE-FW-', 'load-balancer firewall chain: lets only sources in loadBalancerSourceRanges through and drops the rest.'],
+  ['KUBE-XLB-', 'older local-only external chain (kube-proxy before 1.24): keeps traffic on local endpoints.'],
+  ['KUBE-SEP-', 'Service endpoint chain: marks hairpin traffic for masquerade and DNATs the packet to one endpoint.'],
+];
+
+/** ipsets kube-proxy creates in IPVS mode (and that iptables rules test with -m set). */
+export const KUBE_IPSETS: Record<string, string> = {
+  'KUBE-CLUSTER-IP': 'every Service ClusterIP and port; packets to them from outside the pod network are marked for masquerade.',
+  'KUBE-LOOP-BACK': 'endpoint, port and endpoint again: a pod reaching itself through its Service (hairpin), which must be masqueraded.',
+  'KUBE-EXTERNAL-IP': 'Service external IPs and ports.',
+  'KUBE-EXTERNAL-IP-LOCAL': 'external IPs of Services with externalTrafficPolicy Local (no masquerade).',
+  'KUBE-LOAD-BALANCER': 'load-balancer IPs and ports.',
+  'KUBE-LOAD-BALANCER-LOCAL': 'load-balancer IPs of Services with externalTrafficPolicy Local.',
+  'KUBE-LOAD-BALANCER-FW': 'load-balancer IPs that have loadBalancerSourceRanges.',
+  'KUBE-LOAD-BALANCER-SOURCE-IP': 'load-balancer IP, port and allowed source IP.',
+  'KUBE-LOAD-BALANCER-SOURCE-CIDR': 'load-balancer IP, port and allowed source CIDR.',
+  'KUBE-NODE-PORT-TCP': 'TCP NodePorts.',
+  'KUBE-NODE-PORT-UDP': 'UDP NodePorts.',
+  'KUBE-NODE-PORT-SCTP-HASH': 'SCTP NodePorts.',
+  'KUBE-NODE-PORT-LOCAL-TCP': 'TCP NodePorts of Services with externalTrafficPolicy Local.',
+  'KUBE-NODE-PORT-LOCAL-UDP': 'UDP NodePorts of Services with externalTrafficPolicy Local.',
+  'KUBE-NODE-PORT-LOCAL-SCTP-HASH': 'SCTP NodePorts of Services with externalTrafficPolicy Local.',
+  'KUBE-HEALTH-CHECK-NODE-PORT': 'health-check node ports of Services with externalTrafficPolicy Local.',
+  'KUBE-IPVS-IPS': 'every IP address bound to kube-ipvs0.',
+};
+
+export const TARGETS: Record<string, string> = {
+  ACCEPT: 'lets the packet through this chain\'s hook; the rest of this table is skipped.',
+  DROP: 'discards the packet silently; the client sees a timeout.',
+  REJECT: 'discards the packet and answers with an ICMP error (or TCP reset); the client sees "connection refused".',
+  RETURN: 'leaves this chain and continues after the rule that jumped here (or applies the policy of a built-in chain).',
+  DNAT: 'rewrites the destination address and port (here: to a Service endpoint); replies are rewritten back automatically.',
+  SNAT: 'rewrites the source address to a fixed one.',
+  MASQUERADE: 'rewrites the source address to the address of the interface the packet leaves by, so replies come back through this node.',
+  MARK: 'sets or clears bits of the packet\'s firewall mark; later rules test them with -m mark.',
+  LOG: 'logs the packet to the kernel log and continues.',
+  CT: 'sets connection-tracking options for the packet.',
+  NOTRACK: 'exempts the packet from connection tracking.',
+};
+
+export const MODULES: Record<string, string> = {
+  comment: 'a comment only; it never affects matching. kube-proxy writes the Service name here.',
+  conntrack: 'tests the packet\'s connection-tracking state.',
+  state: 'tests the packet\'s connection-tracking state (older form of -m conntrack).',
+  addrtype: 'tests the type of an address in the local routing table (LOCAL = an address of this node).',
+  statistic: 'matches a fraction of packets: kube-proxy\'s way of spreading connections over endpoints.',
+  recent: 'remembers source addresses in a list: kube-proxy\'s session affinity (ClientIP).',
+  set: 'tests whether packet fields are members of an ipset.',
+  mark: 'tests bits of the packet\'s firewall mark.',
+  tcp: 'TCP port matching.',
+  udp: 'UDP port matching.',
+  sctp: 'SCTP port matching.',
+  multiport: 'matches any of several ports.',
+  physdev: 'tests bridge ports the packet came in or goes out by.',
+};
+
+export const CTSTATES: Record<string, string> = {
+  NEW: 'the first packet of a connection conntrack has not seen before',
+  ESTABLISHED: 'a packet of a connection that has seen traffic both ways',
+  RELATED: 'a packet that starts a connection related to an existing one (such as an ICMP error)',
+  INVALID: 'a packet conntrack cannot assign to any connection',
+  UNTRACKED: 'a packet exempted from connection tracking',
+  DNAT: 'a packet of a connection whose destination was rewritten',
+  SNAT: 'a packet of a connection whose source was rewritten',
+};
+
+export const IPVS_SCHEDULERS: Record<string, string> = {
+  rr: 'round robin: each real server in turn, ignoring weights except that weight 0 gets nothing.',
+  wrr: 'weighted round robin: real servers in turn, in proportion to their weights.',
+  lc: 'least connection: the real server with the fewest active connections.',
+  wlc: 'weighted least connection: fewest connections relative to weight.',
+  lblc: 'locality-based least connection: the same server for the same destination while it is not overloaded.',
+  lblcr: 'locality-based least connection with replication.',
+  dh: 'destination hashing: a hash of the destination address picks the server.',
+  sh: 'source hashing: a hash of the client address picks the server, so a client sticks to one server.',
+  sed: 'shortest expected delay.',
+  nq: 'never queue: an idle server if there is one, otherwise shortest expected delay.',
+  mh: 'Maglev hashing: consistent hashing of the connection.',
+};
+
+export const IPVS_FORWARDING: Record<string, string> = {
+  Masq: 'masquerading (NAT): IPVS rewrites the destination to the real server; replies pass back through this node. kube-proxy always uses it.',
+  Route: 'direct routing: the packet is sent to the real server unchanged; it must own the virtual address.',
+  Tunnel: 'IP-in-IP tunnelling to the real server.',
+  Local: 'the real server is this node itself.',
+};
