@@ -1,0 +1,477 @@
+/**
+ * Parses what `ipvsadm` prints into an IpvsTable: the `-Ln` listing (also with `--stats`, `--rate` and
+ * other column sets, read from its header), the `-S -n` save form (`-A -t …` / `-a -t … -r …`), and the
+ * folded copies found in web pages, where several real servers share one line or `->` lost its `>`.
+ * It never throws: text it cannot place becomes a line-numbered diagnostic. Lookups live elsewhere.
+ */
+
+import type { Diagnostic, ParseResult } from '../diagnostics';
+import type { IpvsCounters, IpvsListingForm, IpvsProtocol, IpvsTable, RealServer, VirtualServer } from './model';
+
+/** Larger inputs are cut here (with an error diagnostic) so a runaway file cannot stall the editor. */
+const MAX_CHARS = 64 * 1024 * 1024;
+
+const KNOWN_SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos']);
+const SERVICE_PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
+
+/** Words of the two header lines; in folded copies they run into the first virtual server. */
+const HEADER_WORDS = new Set([
+  'Prot', 'LocalAddress:Port', 'RemoteAddress:Port', 'Scheduler', 'Flags', 'Forward', 'Weight', 'ActiveConn',
+  'InActConn', 'PersistConn', 'Uthreshold', 'Lthreshold', 'Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes',
+  'CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS',
+]);
+const COUNTER_WORDS = new Set(['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes', 'CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS']);
+
+const DEFAULT_REAL_SERVER_COLUMNS = ['Forward', 'Weight', 'ActiveConn', 'InActConn'];
+
+interface Token {
+  text: string;
+  line: number;
+}
+
+interface AddressPort {
+  address: string;
+  port: number;
+}
+
+/** Mutable twins of the model types while parsing; frozen into the model shape at the end. */
+type VirtualServerDraft = { -readonly [K in keyof VirtualServer]: VirtualServer[K] } & {
+  flags: string[];
+  realServers: RealServer[];
+};
+
+export function parseIpvsadm(text: string, file = 'ipvsadm.txt'): ParseResult<IpvsTable> {
+  const diagnostics: Diagnostic[] = [];
+  const diag = (line: number, severity: Diagnostic['severity'], message: string): void => {
+    diagnostics.push({ file, line, severity, message });
+  };
+  if (text.length > MAX_CHARS) {
+    diag(0, 'error', `the file is larger than ${MAX_CHARS} characters; only the beginning was read`);
+    text = text.slice(0, MAX_CHARS);
+  }
+
+  const lines = text.split(/\r?\n/);
+  const servers: VirtualServerDraft[] = [];
+  const byKey = new Map<string, VirtualServerDraft>();
+  let version: string | undefined;
+  let sawSaveLine = false;
+
+  const addServer = (draft: VirtualServerDraft): void => {
+    const key = serviceKey(draft.protocol, draft.address, draft.port, draft.fwmark);
+    if (byKey.has(key)) {
+      diag(draft.line, 'warning', `virtual server ${describe(draft)} is listed twice; the later entry is kept beside the first`);
+    } else {
+      byKey.set(key, draft);
+    }
+    servers.push(draft);
+  };
+
+  // Listing lines become one token stream (each token remembers its line), because folded copies put
+  // several records on one line and split others across lines. Save-form lines are complete on their own.
+  const tokens: Token[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const lineNumber = index + 1;
+    const line = lines[index] ?? '';
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    const versionMatch = /^IP Virtual Server version (\S+)/.exec(trimmed);
+    if (versionMatch) {
+      version = trimmed;
+      continue;
+    }
+    if (/^-[aA]\s/.test(trimmed)) {
+      sawSaveLine = true;
+      parseSaveLine(trimmed, lineNumber, byKey, addServer, diag);
+      continue;
+    }
+    for (const word of trimmed.replace(/->/g, ' -> ').split(/\s+/)) {
+      if (word !== '') tokens.push({ text: word, line: lineNumber });
+    }
+  }
+
+  const listing = parseListingTokens(tokens, lines, addServer, diag);
+  const form: IpvsListingForm = listing.form ?? (sawSaveLine ? 'save' : 'list');
+  if (servers.length === 0 && text.trim() !== '' && diagnostics.length === 0) {
+    diag(0, 'info', 'no virtual servers are defined (IPVS table is empty)');
+  }
+
+  const virtualServers: VirtualServer[] = servers.map((draft) => ({ ...draft }));
+  return { value: { file, form, version, virtualServers }, diagnostics };
+}
+
+type Diag = (line: number, severity: Diagnostic['severity'], message: string) => void;
+
+/** Reads the listing form (`-Ln` and its column variants) from the token stream. */
+function parseListingTokens(
+  tokens: Token[],
+  lines: string[],
+  addServer: (draft: VirtualServerDraft) => void,
+  diag: Diag,
+): { form?: IpvsListingForm } {
+  let form: IpvsListingForm | undefined;
+  let serverColumns: string[] = [];
+  let realServerColumns = DEFAULT_REAL_SERVER_COLUMNS;
+  let current: VirtualServerDraft | undefined;
+  const tokensPerLine = new Map<number, number>();
+  for (const token of tokens) tokensPerLine.set(token.line, (tokensPerLine.get(token.line) ?? 0) + 1);
+  const raw = (start: number, end: number): string => rawText(tokens, start, end, lines, tokensPerLine);
+  const ignored = new Map<number, string[]>();
+  const ignore = (token: Token): void => {
+    const list = ignored.get(token.line) ?? [];
+    list.push(token.text);
+    ignored.set(token.line, list);
+  };
+
+  const counterColumns = (): string[] => serverColumns.filter((column) => COUNTER_WORDS.has(column));
+  const isArrow = (i: number): boolean => {
+    const text = tokens[i]?.text;
+    if (text === '->') return true;
+    const next = tokens[i + 1]?.text ?? '';
+    return text === '-' && (next === 'RemoteAddress:Port' || parseAddressPort(next) !== undefined);
+  };
+  const startsServer = (i: number): boolean => {
+    const text = tokens[i]?.text ?? '';
+    if (SERVICE_PROTOCOLS.has(text)) return parseAddressPort(tokens[i + 1]?.text ?? '') !== undefined;
+    return text === 'FWM' && /^\d+$/.test(tokens[i + 1]?.text ?? '');
+  };
+
+  let i = 0;
+  while (i < tokens.length) {
+    const token = tokens[i]!;
+
+    if (token.text === 'Prot' && tokens[i + 1]?.text === 'LocalAddress:Port') {
+      i += 2;
+      serverColumns = [];
+      while (i < tokens.length && HEADER_WORDS.has(tokens[i]!.text) && tokens[i]!.text !== 'Prot') {
+        serverColumns.push(tokens[i]!.text);
+        i++;
+      }
+      if (serverColumns.includes('Conns')) form = 'stats';
+      else if (serverColumns.includes('CPS')) form = 'rate';
+      else form = 'list';
+      continue;
+    }
+
+    if (isArrow(i) && tokens[i + 1]?.text === 'RemoteAddress:Port') {
+      i += 2;
+      const columns: string[] = [];
+      while (i < tokens.length && HEADER_WORDS.has(tokens[i]!.text) && tokens[i]!.text !== 'Prot') {
+        columns.push(tokens[i]!.text);
+        i++;
+      }
+      // The stats and rate listings print no columns after RemoteAddress:Port: their real servers carry the
+      // same counters as the virtual servers.
+      realServerColumns = columns.length > 0 ? columns : counterColumns().length > 0 ? [] : DEFAULT_REAL_SERVER_COLUMNS;
+      continue;
+    }
+
+    if (startsServer(i)) {
+      const start = i;
+      const protocolText = token.text;
+      const draft: VirtualServerDraft = {
+        protocol: protocolText as IpvsProtocol,
+        address: '',
+        port: 0,
+        scheduler: '',
+        flags: [],
+        realServers: [],
+        line: token.line,
+        raw: '',
+      };
+      if (protocolText === 'FWM') {
+        draft.fwmark = Number(tokens[i + 1]!.text);
+        i += 2;
+        if (tokens[i]?.text === 'IPv6') i++;
+      } else {
+        const target = parseAddressPort(tokens[i + 1]!.text)!;
+        draft.address = target.address;
+        draft.port = target.port;
+        i += 2;
+      }
+      const counters = counterColumns();
+      if (counters.length > 0 || isCounterValue(tokens[i]?.text)) {
+        const read = readCounters(tokens, i, counters.length > 0 ? counters : undefined);
+        draft.counters = read.counters;
+        i = read.next;
+      } else {
+        i = readSchedulerAndFlags(tokens, i, draft, startsServer, isArrow, diag);
+      }
+      draft.raw = raw(start, i);
+      current = draft;
+      addServer(draft);
+      continue;
+    }
+
+    if (isArrow(i) && parseAddressPort(tokens[i + 1]?.text ?? '') !== undefined) {
+      const start = i;
+      const target = parseAddressPort(tokens[i + 1]!.text)!;
+      i += 2;
+      const fields = new Map<string, string>();
+      let counters: IpvsCounters | undefined;
+      if (realServerColumns.length === 0) {
+        const read = readCounters(tokens, i, counterColumns());
+        counters = read.counters;
+        i = read.next;
+      } else {
+        for (const column of realServerColumns) {
+          const value = tokens[i];
+          if (!value || value.line !== tokens[start]!.line || isArrow(i) || startsServer(i)) break;
+          fields.set(column, value.text);
+          i++;
+        }
+      }
+      const line = tokens[start]!.line;
+      const weight = optionalInteger(fields.get('Weight'));
+      const server: RealServer = {
+        address: target.address,
+        port: target.port,
+        forward: fields.get('Forward') ?? '',
+        weight,
+        activeConn: optionalInteger(fields.get('ActiveConn')),
+        inactiveConn: optionalInteger(fields.get('InActConn')),
+        ...(counters ? { counters } : {}),
+        line,
+        raw: raw(start, i),
+      };
+      if (fields.size > 0 && fields.size < realServerColumns.length) {
+        diag(line, 'warning', `real server ${formatAddressPort(target)} has ${fields.size} of ${realServerColumns.length} columns`);
+      }
+      if (fields.has('Weight') && weight === undefined) {
+        diag(line, 'warning', `real server ${formatAddressPort(target)} has a weight that is not a number: "${fields.get('Weight')}"`);
+      }
+      if (current) current.realServers.push(server);
+      else diag(line, 'warning', `real server ${formatAddressPort(target)} appears before any virtual server and was ignored`);
+      continue;
+    }
+
+    ignore(token);
+    i++;
+  }
+
+  for (const [line, words] of ignored) {
+    const shown = words.join(' ');
+    const hint = words.some((word) => /^[A-Za-z][\w.-]*:[a-z]+$/.test(word))
+      ? ' (names instead of numbers: collect with `ipvsadm -Ln`)'
+      : '';
+    diag(line, 'warning', `ignored text that is not part of an ipvsadm listing: "${shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}"${hint}`);
+  }
+  return { form };
+}
+
+/** Reads `rr persistent 10800 ops …` after a virtual server's address; returns the next token index. */
+function readSchedulerAndFlags(
+  tokens: Token[],
+  i: number,
+  draft: VirtualServerDraft,
+  startsServer: (i: number) => boolean,
+  isArrow: (i: number) => boolean,
+  diag: Diag,
+): number {
+  const line = draft.line;
+  const scheduler = tokens[i];
+  if (!scheduler || scheduler.line !== line || isArrow(i) || startsServer(i)) return i;
+  if (!/^[a-z][a-z0-9]*$/.test(scheduler.text)) return i;
+  draft.scheduler = scheduler.text;
+  if (!KNOWN_SCHEDULERS.has(scheduler.text)) {
+    diag(line, 'info', `unknown IPVS scheduler "${scheduler.text}"; its shares are computed as for rr`);
+  }
+  i++;
+  while (i < tokens.length && tokens[i]!.line === line && !isArrow(i) && !startsServer(i)) {
+    const word = tokens[i]!.text;
+    if (word === 'persistent') {
+      const seconds = tokens[i + 1]?.text ?? '';
+      draft.flags.push(word);
+      if (/^\d+$/.test(seconds)) {
+        draft.persistentSeconds = Number(seconds);
+        draft.flags.push(seconds);
+        i += 2;
+      } else {
+        i += 1;
+      }
+    } else if ((word === 'mask' || word === 'pe') && tokens[i + 1] && tokens[i + 1]!.line === line) {
+      draft.flags.push(word, tokens[i + 1]!.text);
+      i += 2;
+    } else if (word === 'ops' || /^\([\w,-]+\)$/.test(word) || /^(sh|mh|flag)-[\w-]+$/.test(word)) {
+      draft.flags.push(word);
+      i += 1;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+/** Reads counter values (`3`, `3260K`); with known columns reads exactly that many. */
+function readCounters(tokens: Token[], i: number, columns: string[] | undefined): { counters: IpvsCounters; next: number } {
+  const values: number[] = [];
+  const limit = columns?.length ?? 16;
+  const line = tokens[i]?.line;
+  while (values.length < limit && i < tokens.length && tokens[i]!.line === line && isCounterValue(tokens[i]!.text)) {
+    values.push(counterValue(tokens[i]!.text));
+    i++;
+  }
+  const names = columns ?? values.map((_, index) => `column${index + 1}`);
+  return { counters: { columns: names.slice(0, values.length), values }, next: i };
+}
+
+function isCounterValue(text: string | undefined): boolean {
+  return text !== undefined && /^\d+(\.\d+)?[KMGT]?$/.test(text);
+}
+
+function counterValue(text: string): number {
+  const suffix = text.at(-1) ?? '';
+  const scale: Record<string, number> = { K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const factor = scale[suffix];
+  return factor ? Number(text.slice(0, -1)) * factor : Number(text);
+}
+
+/** Parses one `-A` or `-a` line of `ipvsadm -S -n`. */
+function parseSaveLine(
+  line: string,
+  lineNumber: number,
+  byKey: Map<string, VirtualServerDraft>,
+  addServer: (draft: VirtualServerDraft) => void,
+  diag: Diag,
+): void {
+  const words = line.split(/\s+/);
+  const command = words[0];
+  let protocol: IpvsProtocol | undefined;
+  let target: AddressPort | undefined;
+  let fwmark: number | undefined;
+  let scheduler = '';
+  let persistentSeconds: number | undefined;
+  const flags: string[] = [];
+  let real: AddressPort | undefined;
+  let forward = '';
+  let weight: number | undefined;
+  const unknown: string[] = [];
+
+  for (let i = 1; i < words.length; i++) {
+    const word = words[i]!;
+    const next = words[i + 1];
+    const takesService = (proto: IpvsProtocol): void => {
+      protocol = proto;
+      target = next === undefined ? undefined : parseAddressPort(next);
+      if (!target) diag(lineNumber, 'warning', `"${word}" needs an address:port, found "${next ?? ''}"`);
+      i++;
+    };
+    switch (word) {
+      case '-t': case '--tcp-service': takesService('TCP'); break;
+      case '-u': case '--udp-service': takesService('UDP'); break;
+      case '--sctp-service': takesService('SCTP'); break;
+      case '-f': case '--fwmark-service':
+        protocol = 'FWM';
+        fwmark = next !== undefined && /^\d+$/.test(next) ? Number(next) : undefined;
+        i++;
+        break;
+      case '-s': case '--scheduler': scheduler = next ?? ''; i++; break;
+      case '-p': case '--persistent':
+        flags.push('persistent');
+        if (next !== undefined && /^\d+$/.test(next)) {
+          persistentSeconds = Number(next);
+          flags.push(next);
+          i++;
+        } else {
+          persistentSeconds = 300;
+        }
+        break;
+      case '-M': case '--netmask': flags.push('mask', next ?? ''); i++; break;
+      case '-b': case '--sched-flags': flags.push(`(${next ?? ''})`); i++; break;
+      case '--pe': flags.push('pe', next ?? ''); i++; break;
+      case '-o': case '--ops': flags.push('ops'); break;
+      case '-r': case '--real-server':
+        real = next === undefined ? undefined : parseAddressPort(next) ?? parseBareAddress(next);
+        if (!real) diag(lineNumber, 'warning', `"${word}" needs an address[:port], found "${next ?? ''}"`);
+        i++;
+        break;
+      case '-g': case '--gatewaying': forward = 'Route'; break;
+      case '-i': case '--ipip': forward = 'Tunnel'; break;
+      case '-m': case '--masquerading': forward = 'Masq'; break;
+      case '-w': case '--weight': weight = next !== undefined && /^\d+$/.test(next) ? Number(next) : undefined; i++; break;
+      case '-x': case '--u-threshold': case '-y': case '--l-threshold':
+      case '--tun-type': case '--tun-port': case '--tun-nocsum': case '--tun-csum': case '--tun-remcsum':
+        if (next !== undefined && !next.startsWith('-')) i++;
+        break;
+      default: unknown.push(word);
+    }
+  }
+  if (unknown.length > 0) diag(lineNumber, 'warning', `ignored ipvsadm options: ${unknown.join(' ')}`);
+  if (!protocol || (protocol === 'FWM' ? fwmark === undefined : !target)) {
+    diag(lineNumber, 'warning', 'this ipvsadm line names no service (-t, -u, --sctp-service or -f) and was ignored');
+    return;
+  }
+  const address = target?.address ?? '';
+  const port = target?.port ?? 0;
+  if (command === '-A') {
+    addServer({
+      protocol, address, port, ...(fwmark !== undefined ? { fwmark } : {}),
+      scheduler: scheduler || 'wlc',
+      ...(persistentSeconds !== undefined ? { persistentSeconds } : {}),
+      flags, realServers: [], line: lineNumber, raw: line,
+    });
+    return;
+  }
+  if (!real) {
+    diag(lineNumber, 'warning', 'this -a line names no real server (-r) and was ignored');
+    return;
+  }
+  let owner = byKey.get(serviceKey(protocol, address, port, fwmark));
+  if (!owner) {
+    diag(lineNumber, 'warning', `real server for ${protocol} ${formatAddressPort({ address, port })} comes before its -A line; the virtual server was assumed`);
+    owner = { protocol, address, port, ...(fwmark !== undefined ? { fwmark } : {}), scheduler: '', flags: [], realServers: [], line: lineNumber, raw: line };
+    addServer(owner);
+  }
+  owner.realServers.push({
+    address: real.address,
+    // `ipvsadm -a` without a port keeps the virtual server's port.
+    port: real.port || port,
+    forward: forward || 'Route',
+    weight: weight ?? 1,
+    activeConn: undefined,
+    inactiveConn: undefined,
+    line: lineNumber,
+    raw: line,
+  });
+}
+
+/** `10.0.0.1:80` or `[2001:db8::1]:80`; undefined for anything else. */
+export function parseAddressPort(text: string): AddressPort | undefined {
+  const v6 = /^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(text);
+  const v4 = v6 ? undefined : /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
+  const match = v6 ?? v4;
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  if (port > 65535) return undefined;
+  if (v4 && match[1]!.split('.').some((octet) => Number(octet) > 255)) return undefined;
+  return { address: match[1]!.toLowerCase(), port };
+}
+
+function parseBareAddress(text: string): AddressPort | undefined {
+  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(text)) return { address: text, port: 0 };
+  const v6 = /^\[?([0-9A-Fa-f:.]+)\]?$/.exec(text);
+  return v6 && v6[1]!.includes(':') ? { address: v6[1]!.toLowerCase(), port: 0 } : undefined;
+}
+
+function optionalInteger(text: string | undefined): number | undefined {
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+function formatAddressPort(target: AddressPort): string {
+  return target.address.includes(':') ? `[${target.address}]:${target.port}` : `${target.address}:${target.port}`;
+}
+
+function describe(server: Pick<VirtualServer, 'protocol' | 'address' | 'port' | 'fwmark'>): string {
+  return server.protocol === 'FWM' ? `FWM ${server.fwmark}` : `${server.protocol} ${formatAddressPort(server)}`;
+}
+
+function serviceKey(protocol: IpvsProtocol, address: string, port: number, fwmark: number | undefined): string {
+  return protocol === 'FWM' ? `FWM|${fwmark}` : `${protocol}|${address}|${port}`;
+}
+
+/** The line as written when a record fills its line alone; otherwise the record's own words. */
+function rawText(tokens: Token[], start: number, end: number, lines: string[], tokensPerLine: Map<number, number>): string {
+  const line = tokens[start]!.line;
+  const own = tokens.slice(start, end);
+  if (own.length === tokensPerLine.get(line) && own.every((token) => token.line === line)) return (lines[line - 1] ?? '').trimEnd();
+  return own.map((token) => token.text).join(' ');
+}
