@@ -1,6 +1,6 @@
 /**
  * Plain-language sentences for the fixed words of kube-proxy's dataplane: netfilter hooks and tables,
- * kube-proxy's own chains and ipsets, iptables targets and match modules, IPVS schedulers and forwarding
+ * kube-proxy's IPVS-mode chains and ipsets, iptables targets and match modules, IPVS schedulers and forwarding
  * methods. Only fixed vocabulary lives here; explanations that depend on a snapshot are built in explain*.ts.
  */
 
@@ -20,36 +20,18 @@ export const TABLES: Record<string, string> = {
   security: 'the security table: SELinux marks; kube-proxy does not use it.',
 };
 
-/** kube-proxy chains with a fixed name. */
-export const KUBE_CHAINS: Record<string, string> = {
-  'KUBE-SERVICES': 'kube-proxy\'s entry chain: one rule per Service address and port, jumping to the Service\'s chain; its last rule sends packets for a local address to KUBE-NODEPORTS.',
-  'KUBE-NODEPORTS': 'NodePort dispatch: matches the destination port of packets addressed to this node and jumps to the Service\'s external chain.',
-  'KUBE-POSTROUTING': 'masquerades (rewrites the source to the node\'s address) packets that carry the 0x4000 mark, then clears the mark.',
-  'KUBE-MARK-MASQ': 'sets mark bit 0x4000 on the packet; KUBE-POSTROUTING later masquerades every packet with that bit.',
-  'KUBE-MARK-DROP': 'sets mark bit 0x8000; older kube-proxy versions dropped such packets in KUBE-FIREWALL.',
-  'KUBE-FORWARD': 'accepts forwarded Service traffic: packets with the masquerade mark and established connections; drops INVALID ones.',
-  'KUBE-FIREWALL': 'drops packets to 127.0.0.0/8 that come from elsewhere (the route_localnet guard).',
-  'KUBE-PROXY-FIREWALL': 'load-balancer source-range firewall: drops packets to a LoadBalancer IP from sources outside loadBalancerSourceRanges.',
-  'KUBE-EXTERNAL-SERVICES': 'rejects or drops external traffic (NodePort, external IP, load balancer) to Services with no usable endpoint.',
-  'KUBE-KUBELET-CANARY': 'an empty chain the kubelet creates to notice when the tables are flushed.',
-  'KUBE-PROXY-CANARY': 'an empty chain kube-proxy creates to notice when the tables are flushed.',
-  'KUBE-IPTABLES-HINT': 'an empty chain telling other tools which iptables backend (legacy or nft) kube-proxy uses.',
+/**
+ * Chains kube-proxy writes only in IPVS mode; iptables-mode chains are described by classifyChain in
+ * src/core/iptables/vocabulary.ts.
+ */
+export const IPVS_MODE_CHAINS: Record<string, string> = {
   'KUBE-LOAD-BALANCER': 'IPVS mode: handles packets to LoadBalancer IPs (marks them for masquerade or sends them to the firewall chain).',
   'KUBE-NODE-PORT': 'IPVS mode: marks NodePort traffic for masquerade unless the Service keeps the client address.',
   'KUBE-SOURCE-RANGES-FIREWALL': 'IPVS mode: drops load-balancer traffic from sources outside the allowed ranges.',
   'KUBE-IPVS-FILTER': 'IPVS mode: rejects packets to a Service IP bound to kube-ipvs0 but to a port no Service uses.',
   'KUBE-IPVS-OUT-FILTER': 'IPVS mode: guards packets leaving through kube-ipvs0.',
+  'KUBE-LOOP-BACK': 'IPVS mode: masquerades hairpin traffic (a pod reaching itself through its Service).',
 };
-
-/** kube-proxy chains named by prefix plus a hash of the Service or endpoint. */
-export const KUBE_CHAIN_PREFIXES: [prefix: string, text: string][] = [
-  ['KUBE-SVC-', 'Service chain (cluster traffic policy): picks one of the Service\'s endpoints at random and jumps to its KUBE-SEP chain.'],
-  ['KUBE-SVL-', 'local Service chain (traffic policy Local): picks only among endpoints on this node.'],
-  ['KUBE-EXT-', 'external chain: traffic to the NodePort, an external IP or a load-balancer IP; decides whether to masquerade, then jumps to the Service chain.'],
-  ['KUBE-FW-', 'load-balancer firewall chain: lets only sources in loadBalancerSourceRanges through and drops the rest.'],
-  ['KUBE-XLB-', 'older local-only external chain (kube-proxy before 1.24): keeps traffic on local endpoints.'],
-  ['KUBE-SEP-', 'Service endpoint chain: marks hairpin traffic for masquerade and DNATs the packet to one endpoint.'],
-];
 
 /** ipsets kube-proxy creates in IPVS mode (and that iptables rules test with -m set). */
 export const KUBE_IPSETS: Record<string, string> = {

@@ -1,0 +1,100 @@
+/**
+ * Explains words in `ipvsadm -Ln` output: a virtual server names its Service, a real server gets its share
+ * from the scheduler and the weights, and `rr`, `Masq`, `persistent` say what they do. It reads the text of
+ * the file itself (the block a real server belongs to), so it works even where the IPVS parser gave up.
+ */
+
+import type { ServiceTree } from '../services/model';
+import { IPVS_FORWARDING, IPVS_SCHEDULERS } from './glossary';
+import { escapeMarkdown, formatShare, inlineCode } from './markdown';
+import { describeService, servicesAtAddress, servicesWithEndpoint } from './serviceLookup';
+import { tokenAt } from './tokenAt';
+import type { Explanation } from './explainIptables';
+
+const VIRTUAL = /^(TCP|UDP|SCTP|FWM)\s+(\S+)\s+(\S+)(.*)$/;
+const REAL = /^\s+->\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)/;
+
+/** Splits `10.96.0.10:53` or `[fd00::1]:53` into address and port. */
+export function splitAddressPort(text: string): { ip: string; port: number } | undefined {
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
+  return match ? { ip: match[1]!, port: Number(match[2]) } : undefined;
+}
+
+interface RealServer {
+  address: string;
+  forward: string;
+  weight: number;
+}
+
+/** The virtual-server line above `index` (0-based) and all real servers of its block. */
+function blockAround(lines: string[], index: number): { header: RegExpExecArray; real: RealServer[] } | undefined {
+  let start = index;
+  while (start >= 0 && !VIRTUAL.test(lines[start]!)) start--;
+  if (start < 0) return undefined;
+  const header = VIRTUAL.exec(lines[start]!)!;
+  const real: RealServer[] = [];
+  for (let i = start + 1; i < lines.length && i < start + 100_000; i++) {
+    const match = REAL.exec(lines[i]!);
+    if (!match) break;
+    real.push({ address: match[1]!, forward: match[2]!, weight: Number(match[3]) });
+  }
+  return { header, real };
+}
+
+/** Share of new connections a real server receives under rr/wrr: its weight over the total. */
+function weightShare(real: RealServer[], address: string): number | undefined {
+  const total = real.reduce((sum, server) => sum + server.weight, 0);
+  const server = real.find((each) => each.address === address);
+  if (!server) return undefined;
+  return total > 0 ? server.weight / total : 0;
+}
+
+/** Explains the word at 1-based `line`, 0-based `column` of ipvsadm.txt, given all its lines. */
+export function explainIpvsadmAt(lines: string[], line: number, column: number, services?: ServiceTree): Explanation | undefined {
+  const text = lines[line - 1];
+  if (text === undefined) return undefined;
+  const found = tokenAt(text, column);
+  if (!found) return undefined;
+  const { token, words } = found;
+  const word = token.text;
+  const result = (markdown: string): Explanation => ({ markdown, start: token.start, end: token.end });
+  if (IPVS_SCHEDULERS[word]) return result(`${inlineCode(word)} scheduler: ${IPVS_SCHEDULERS[word]}`);
+  if (IPVS_FORWARDING[word]) return result(`${inlineCode(word)}: ${IPVS_FORWARDING[word]}`);
+  if (word === 'persistent') {
+    const seconds = words[token.index + 1]?.text;
+    return result(`${inlineCode('persistent')}: connections from one client go to the same real server for ${seconds ? `${escapeMarkdown(seconds)} seconds` : 'a while'} after the last one: kube-proxy's session affinity (ClientIP).`);
+  }
+  const virtual = VIRTUAL.exec(text);
+  if (virtual && token.index === 1) {
+    const address = splitAddressPort(word);
+    const matches = address ? servicesAtAddress(services, address.ip, address.port).filter((service) => service.protocol.toUpperCase() === virtual[1]) : [];
+    const block = blockAround(lines, line - 1);
+    const lead = `Virtual server ${escapeMarkdown(word)} (${virtual[1]}): IPVS takes packets to this address and port at LOCAL_IN and sends each new connection to one real server below.`;
+    const empty = block && block.real.length === 0 ? '\n\nIt has **no real servers**: packets fall through to the local stack, which refuses them.' : '';
+    return result([lead + empty, ...matches.slice(0, 3).map((service) => describeService(service))].join('\n\n'));
+  }
+  const real = REAL.exec(text);
+  if (real && token.index === 1) {
+    const block = blockAround(lines, line - 1);
+    const address = splitAddressPort(word);
+    const parts = [`Real server ${escapeMarkdown(word)}: an endpoint of the virtual server above.`];
+    if (block) {
+      const scheduler = block.header[3]!;
+      const share = weightShare(block.real, word);
+      if (share !== undefined && (scheduler === 'rr' || scheduler === 'wrr')) {
+        parts.push(`With \`${scheduler}\` and weight ${real[3]} of ${block.real.reduce((sum, server) => sum + server.weight, 0)}, it gets **${formatShare(share)}** of new connections.`);
+      } else if (share !== undefined) {
+        parts.push(`The \`${escapeMarkdown(scheduler)}\` scheduler decides per connection; weight ${real[3]}.`);
+      }
+    }
+    if (address) {
+      const owners = servicesWithEndpoint(services, address.ip, address.port);
+      if (owners.length > 0) parts.push(`Endpoint of ${owners.slice(0, 5).map((service) => `**${escapeMarkdown(service.id)}**`).join(', ')}.`);
+    }
+    return result(parts.join('\n\n'));
+  }
+  if (real && token.index === 3) return result(`Weight ${escapeMarkdown(word)}: the real server's share under weighted schedulers; weight 0 takes no new connections (kube-proxy sets it for terminating endpoints).`);
+  if (real && token.index === 4) return result('ActiveConn: connections in ESTABLISHED state to this real server.');
+  if (real && token.index === 5) return result('InActConn: connections in other states (closing, or UDP entries) to this real server.');
+  return undefined;
+}
