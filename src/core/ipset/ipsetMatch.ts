@@ -1,0 +1,141 @@
+/**
+ * Membership tests with the kernel's semantics for `-m set --match-set NAME dst,dst,src`: each direction
+ * picks the packet's source or destination field for the set's dimension at that position. Lookups are
+ * hash accesses: an index per set is built on first use, and net dimensions are tried once per prefix
+ * length present in the set, most specific first (a `nomatch` entry found first makes the test fail).
+ */
+
+import { familyOf, networkAddress, normalizeIp, parsePrefix } from './ipAddress';
+import type { IpsetMember, IpsetSet } from './model';
+
+export type IpsetDirection = 'src' | 'dst';
+
+export interface IpsetPacket {
+  src: string;
+  dst: string;
+  proto: string;
+  sport: number;
+  dport: number;
+}
+
+interface SetIndex {
+  /** Undefined when the set's type holds dimensions this module cannot test (mac, mark, iface, set). */
+  readonly members: Map<string, IpsetMember> | undefined;
+  /** Distinct prefix-length tuples of the address dimensions, most specific first. */
+  readonly prefixTuples: number[][];
+  /** Some members could not be read (ranges, unknown formats): a miss then cannot prove absence. */
+  readonly incomplete: boolean;
+}
+
+const indexes = new WeakMap<IpsetSet, SetIndex>();
+
+/**
+ * True when the packet's fields, taken in the given directions, form a member of the set; false when they
+ * do not; undefined when this cannot be decided (a type with mac/mark/iface/set parts, or unreadable members).
+ * Like the kernel, fewer directions than the set has dimensions never match, and a packet of the other
+ * address family never matches a hash set.
+ */
+export function ipsetMatch(set: IpsetSet, directions: IpsetDirection[], packet: IpsetPacket): boolean | undefined {
+  const index = indexOf(set);
+  if (!index.members) return undefined;
+  if (directions.length < set.dimensions.length) return false;
+
+  const bitmapPort = set.type === 'bitmap:port';
+  const addresses: string[] = [];
+  const ports: string[] = [];
+  for (let position = 0; position < set.dimensions.length; position++) {
+    const direction = directions[position]!;
+    const dimension = set.dimensions[position]!;
+    if (dimension === 'port') {
+      const port = direction === 'src' ? packet.sport : packet.dport;
+      ports.push(bitmapPort ? String(port) : `${packet.proto.toLowerCase()}:${port}`);
+    } else {
+      const address = normalizeIp(direction === 'src' ? packet.src : packet.dst);
+      if (address === undefined) return undefined;
+      if (set.family !== undefined && familyOf(address) !== set.family) return false;
+      addresses.push(address);
+    }
+  }
+
+  for (const tuple of index.prefixTuples) {
+    const key = buildKey(set, addresses, ports, tuple);
+    const member = index.members.get(key);
+    if (member) return !member.nomatch;
+  }
+  return index.incomplete ? undefined : false;
+}
+
+function buildKey(set: IpsetSet, addresses: string[], ports: string[], tuple: number[]): string {
+  const parts: string[] = [];
+  let address = 0;
+  let port = 0;
+  for (const dimension of set.dimensions) {
+    if (dimension === 'port') {
+      parts.push(ports[port++]!);
+    } else {
+      const length = tuple[address]!;
+      parts.push(`${networkAddress(addresses[address]!, length)}/${length}`);
+      address++;
+    }
+  }
+  return parts.join('|');
+}
+
+function indexOf(set: IpsetSet): SetIndex {
+  const cached = indexes.get(set);
+  if (cached) return cached;
+  const testable = set.dimensions.length > 0 && set.dimensions.every((d) => d === 'ip' || d === 'net' || d === 'port');
+  let index: SetIndex;
+  if (!testable) {
+    index = { members: undefined, prefixTuples: [], incomplete: true };
+  } else {
+    const members = new Map<string, IpsetMember>();
+    const tuples = new Map<string, number[]>();
+    let incomplete = false;
+    for (const member of set.members) {
+      const parsed = memberKey(set, member.element);
+      if (!parsed) {
+        incomplete = true;
+        continue;
+      }
+      if (!members.has(parsed.key)) members.set(parsed.key, member);
+      tuples.set(parsed.tuple.join(','), parsed.tuple);
+    }
+    const prefixTuples = [...tuples.values()].sort((a, b) => sum(b) - sum(a));
+    index = { members, prefixTuples, incomplete };
+  }
+  indexes.set(set, index);
+  return index;
+}
+
+/** A member's hash key and the prefix lengths of its address parts; undefined when unreadable. */
+function memberKey(set: IpsetSet, element: string): { key: string; tuple: number[] } | undefined {
+  const parts = element.split(',');
+  if (parts.length !== set.dimensions.length) return undefined;
+  const bitmapPort = set.type === 'bitmap:port';
+  // hash:ip and bitmap:ip with `netmask N` store network addresses of that length.
+  const netmask = set.header['netmask'] !== undefined && /^\d+$/.test(set.header['netmask']) ? Number(set.header['netmask']) : undefined;
+  const keys: string[] = [];
+  const tuple: number[] = [];
+  for (let position = 0; position < parts.length; position++) {
+    const part = parts[position]!;
+    const dimension = set.dimensions[position]!;
+    if (dimension === 'port') {
+      const port = /^(?:([a-z0-9]+):)?(\d{1,5})$/i.exec(part);
+      if (!port) return undefined;
+      const protocol = (port[1] ?? 'tcp').toLowerCase();
+      keys.push(bitmapPort ? String(Number(port[2])) : `${protocol}:${Number(port[2])}`);
+      continue;
+    }
+    const prefix = parsePrefix(part);
+    if (!prefix) return undefined;
+    const length = dimension === 'ip' && netmask !== undefined && !part.includes('/') ? Math.min(netmask, prefix.length) : prefix.length;
+    keys.push(`${networkAddress(prefix.network, length)}/${length}`);
+    tuple.push(length);
+  }
+  return { key: keys.join('|'), tuple };
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}

@@ -1,0 +1,209 @@
+/**
+ * Parses `ipset -L` (`Name:`/`Type:`/`Header:`/`Members:` blocks) and `ipset save` (`create`/`add` lines)
+ * into an IpsetCollection. Members keep their element text, comment, timeout and line; typed lookups are
+ * built later by ipsetMatch.ts. It never throws: text it cannot place becomes a line-numbered diagnostic.
+ */
+
+import type { Diagnostic, ParseResult } from '../diagnostics';
+import type { IpsetCollection, IpsetDimension, IpsetMember, IpsetSet } from './model';
+
+const MAX_CHARS = 64 * 1024 * 1024;
+
+/** Header options that take no value. */
+const FLAG_OPTIONS = new Set(['comment', 'counters', 'skbinfo', 'forceadd', 'nomatch', 'bucketsize-fixed']);
+/** Member options that take no value. */
+const MEMBER_FLAGS = new Set(['nomatch']);
+
+type Draft = { -readonly [K in keyof IpsetSet]: IpsetSet[K] } & { members: IpsetMember[] };
+
+export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetCollection> {
+  const diagnostics: Diagnostic[] = [];
+  const diag = (line: number, severity: Diagnostic['severity'], message: string): void => {
+    diagnostics.push({ file, line, severity, message });
+  };
+  if (text.length > MAX_CHARS) {
+    diag(0, 'error', `the file is larger than ${MAX_CHARS} characters; only the beginning was read`);
+    text = text.slice(0, MAX_CHARS);
+  }
+
+  const sets: Draft[] = [];
+  const byName = new Map<string, Draft>();
+  const lines = text.split(/\r?\n/);
+  let current: Draft | undefined;
+  let inMembers = false;
+
+  const startSet = (name: string, line: number): Draft => {
+    const draft: Draft = { name, type: '', dimensions: [], header: {}, members: [], line };
+    if (byName.has(name)) diag(line, 'warning', `set ${name} appears twice; lookups use the first`);
+    else byName.set(name, draft);
+    sets.push(draft);
+    return draft;
+  };
+
+  for (let index = 0; index < lines.length; index++) {
+    const lineNumber = index + 1;
+    const raw = lines[index] ?? '';
+    const line = raw.trim();
+    if (line === '') {
+      inMembers = false;
+      continue;
+    }
+
+    // `ipset save` form.
+    const save = /^(create|add|-N|-A)\s+(\S+)\s+(.*)$/.exec(line);
+    if (save) {
+      inMembers = false;
+      const [, command, name, rest] = save as unknown as [string, string, string, string];
+      if (command === 'create' || command === '-N') {
+        current = startSet(name, lineNumber);
+        const words = splitWords(rest);
+        setType(current, words[0] ?? '', lineNumber, diag);
+        readHeader(current, words.slice(1));
+      } else {
+        const owner = byName.get(name);
+        if (!owner) {
+          diag(lineNumber, 'warning', `member of set ${name} comes before its create line and was ignored`);
+          continue;
+        }
+        addMember(owner, rest, lineNumber, raw, diag);
+      }
+      continue;
+    }
+
+    // `ipset -L` form.
+    const field = /^(Name|Type|Revision|Header|Size in memory|References|Number of entries|Members):\s*(.*)$/.exec(line);
+    if (field) {
+      const [, key, value] = field as unknown as [string, string, string];
+      if (key === 'Name') {
+        current = startSet(value, lineNumber);
+        inMembers = false;
+        continue;
+      }
+      if (!current) {
+        diag(lineNumber, 'warning', `"${key}:" comes before any "Name:" line and was ignored`);
+        continue;
+      }
+      inMembers = false;
+      switch (key) {
+        case 'Type': setType(current, value, lineNumber, diag); break;
+        case 'Revision': current.revision = integer(value); break;
+        case 'Header': readHeader(current, splitWords(value)); break;
+        case 'References': current.references = integer(value); break;
+        case 'Number of entries': current.declaredEntries = integer(value); break;
+        case 'Members':
+          inMembers = true;
+          if (value !== '') addMember(current, value, lineNumber, raw, diag);
+          break;
+        default: break;
+      }
+      continue;
+    }
+
+    if (inMembers && current) {
+      addMember(current, line, lineNumber, raw, diag);
+      continue;
+    }
+    diag(lineNumber, 'warning', `ignored text that is not part of ipset output: "${line.length > 80 ? `${line.slice(0, 77)}...` : line}"`);
+  }
+
+  for (const set of sets) {
+    if (set.declaredEntries !== undefined && set.declaredEntries !== set.members.length) {
+      diag(set.line, 'warning', `set ${set.name} declares ${set.declaredEntries} entries but lists ${set.members.length}`);
+    }
+  }
+
+  const frozen: IpsetSet[] = sets;
+  const collection: IpsetCollection = {
+    file,
+    sets: frozen,
+    get: (name: string) => byName.get(name),
+  };
+  return { value: collection, diagnostics };
+}
+
+function setType(set: Draft, type: string, line: number, diag: (line: number, severity: Diagnostic['severity'], message: string) => void): void {
+  set.type = type;
+  const dimensions = dimensionsOf(type);
+  if (!dimensions) diag(line, 'info', `set ${set.name} has type "${type}", which membership tests cannot decide`);
+  set.dimensions = dimensions ?? [];
+}
+
+/** The dimensions of a set type, or undefined for a type name that is not `method:part,part`. */
+export function dimensionsOf(type: string): IpsetDimension[] | undefined {
+  const match = /^(hash|bitmap|list):([a-z,]+)$/.exec(type);
+  if (!match) return undefined;
+  const parts = match[2]!.split(',');
+  const known: Record<string, IpsetDimension> = { ip: 'ip', net: 'net', port: 'port', mac: 'mac', mark: 'mark', iface: 'iface', set: 'set' };
+  const dimensions = parts.map((part) => known[part]);
+  return dimensions.every((dimension) => dimension !== undefined) ? (dimensions as IpsetDimension[]) : undefined;
+}
+
+function readHeader(set: Draft, words: string[]): void {
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (FLAG_OPTIONS.has(word) || i + 1 >= words.length) {
+      set.header[word] = '';
+    } else {
+      set.header[word] = words[i + 1]!;
+      i++;
+    }
+  }
+  const family = set.header['family'];
+  if (family === 'inet' || family === 'inet6') set.family = family;
+}
+
+function addMember(
+  set: Draft,
+  text: string,
+  line: number,
+  raw: string,
+  diag: (line: number, severity: Diagnostic['severity'], message: string) => void,
+): void {
+  const words = splitWords(text);
+  const element = words[0];
+  if (element === undefined) return;
+  const options: string[] = [];
+  let timeout: number | undefined;
+  let comment: string | undefined;
+  let nomatch = false;
+  for (let i = 1; i < words.length; i++) {
+    const word = words[i]!;
+    if (MEMBER_FLAGS.has(word)) {
+      nomatch = true;
+    } else if (word === 'timeout') {
+      timeout = integer(words[i + 1] ?? '');
+      i++;
+    } else if (word === 'comment') {
+      comment = words[i + 1];
+      i++;
+    } else {
+      options.push(word);
+    }
+  }
+  if (set.dimensions.length > 0 && element.split(',').length !== set.dimensions.length && !element.includes('-')) {
+    diag(line, 'warning', `member "${element}" of ${set.name} does not have the ${set.dimensions.length} parts a ${set.type} member has`);
+  }
+  set.members.push({
+    element,
+    ...(timeout !== undefined ? { timeout } : {}),
+    ...(comment !== undefined ? { comment } : {}),
+    nomatch,
+    options,
+    line,
+    raw: raw.trimEnd(),
+  });
+}
+
+/** Splits on whitespace, keeping `"double quoted"` text (comments) as one word without its quotes. */
+function splitWords(text: string): string[] {
+  const words: string[] = [];
+  const pattern = /"([^"]*)"|(\S+)/g;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    words.push(match[1] ?? match[2] ?? '');
+  }
+  return words;
+}
+
+function integer(text: string): number | undefined {
+  return /^\d+$/.test(text.trim()) ? Number(text.trim()) : undefined;
+}
