@@ -1,0 +1,303 @@
+/**
+ * Parses `nft list ruleset` text into an NftRuleset: the block structure (tables, chains, sets, maps),
+ * base-chain headers with resolved priorities, set elements, and rules handed to parseNftRule.
+ * It never throws and never loops without consuming input; what it cannot read becomes a diagnostic
+ * with its line. Meaning for packets lives in the tracer.
+ */
+
+import type { Diagnostic, ParseResult } from '../diagnostics';
+import type { NftBaseChainInfo, NftChain, NftRule, NftRuleset, NftSet, NftTable } from './model';
+import { braceBalance, joinTokens, tokenizeLine, type NftToken } from './nftTokens';
+import { parseElementTokens, parseRuleTokens } from './parseNftRule';
+
+/** Larger input is cut here: nft rulesets of very large clusters stay well below. */
+export const MAX_NFT_TEXT_CHARS = 128 * 1024 * 1024;
+/** One printed line longer than this is skipped (nft prints whole vmaps on one line, so this is generous). */
+export const MAX_NFT_LINE_CHARS = 16 * 1024 * 1024;
+
+const FAMILIES = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);
+const OBJECT_KINDS = new Set(['flowtable', 'counter', 'quota', 'ct', 'limit', 'secmark', 'synproxy', 'tunnel']);
+
+/** Standard priority names (nft(8) "PRIORITY"), per family: bridge has its own values. */
+const STANDARD_PRIORITIES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
+const BRIDGE_PRIORITIES: Record<string, number> = { dstnat: -300, filter: -200, out: 100, srcnat: 300 };
+
+/** `dstnat - 10`, `-110`, `filter`, `srcnat + 5` → a number for the table's family. */
+export function resolvePriority(text: string, family: string): number | undefined {
+  const trimmed = text.trim();
+  if (/^-?\d+$/.test(trimmed)) return Number(trimmed);
+  const match = /^([a-z]+)\s*(?:([+-])\s*(\d+))?$/.exec(trimmed);
+  if (!match) return undefined;
+  const names = family === 'bridge' ? BRIDGE_PRIORITIES : STANDARD_PRIORITIES;
+  const base = names[match[1]];
+  if (base === undefined) return undefined;
+  const offset = match[3] === undefined ? 0 : Number(match[3]) * (match[2] === '-' ? -1 : 1);
+  return base + offset;
+}
+
+type Frame =
+  | { kind: 'top' }
+  | { kind: 'table'; table: NftTable }
+  | { kind: 'chain'; table: NftTable; chain: NftChain }
+  | { kind: 'set'; table: NftTable; set: NftSet }
+  | { kind: 'skip'; depth: number };
+
+interface Pending {
+  tokens: NftToken[];
+  texts: string[];
+  line: number;
+  handle?: number;
+}
+
+export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset> {
+  const diagnostics: Diagnostic[] = [];
+  const ruleset: NftRuleset = { tables: [] };
+  const report = (line: number, severity: Diagnostic['severity'], message: string) => diagnostics.push({ file, line, severity, message });
+
+  let source = text;
+  if (source.length > MAX_NFT_TEXT_CHARS) {
+    source = source.slice(0, source.lastIndexOf('\n', MAX_NFT_TEXT_CHARS));
+    report(0, 'error', `the file is larger than ${MAX_NFT_TEXT_CHARS} characters; only the start was read`);
+  }
+  if (/^\s*\{/.test(source.slice(0, 64))) {
+    report(1, 'error', 'this looks like `nft -j` JSON output; only the text of `nft list ruleset` is read');
+    return { value: ruleset, diagnostics };
+  }
+
+  const stack: Frame[] = [{ kind: 'top' }];
+  let pending: Pending | undefined;
+  const lines = source.split('\n');
+
+  for (let index = 0; index < lines.length; index++) {
+    const lineNumber = index + 1;
+    const raw = lines[index];
+    if (raw.length > MAX_NFT_LINE_CHARS) {
+      report(lineNumber, 'error', `line longer than ${MAX_NFT_LINE_CHARS} characters; skipped`);
+      continue;
+    }
+    const { tokens, handle, text: lineText } = tokenizeLine(raw, lineNumber);
+    if (pending) {
+      pending.tokens.push(...tokens);
+      if (lineText) pending.texts.push(lineText);
+      if (handle !== undefined) pending.handle = handle;
+      if (braceBalance(pending.tokens) <= 0) {
+        statement(pending);
+        pending = undefined;
+      }
+      continue;
+    }
+    if (tokens.length === 0) continue;
+    const frame = stack[stack.length - 1];
+    if (frame.kind === 'skip') {
+      frame.depth += braceBalance(tokens);
+      if (frame.depth <= 0) stack.pop();
+      continue;
+    }
+    if (tokens.length === 1 && tokens[0].text === '}' && !tokens[0].quoted) {
+      close(frame, lineNumber);
+      continue;
+    }
+    if (openBlock(frame, tokens, lineNumber)) continue;
+    const current: Pending = { tokens, texts: [lineText], line: lineNumber, handle };
+    if (braceBalance(tokens) > 0) pending = current;
+    else statement(current);
+  }
+
+  if (pending) report(pending.line, 'error', 'the statement that starts here is not closed before the end of the file');
+  for (const frame of stack.slice(1).reverse()) {
+    if (frame.kind === 'table') report(frame.table.line, 'error', `table ${frame.table.family} ${frame.table.name} is not closed`);
+    if (frame.kind === 'chain') report(frame.chain.line, 'error', `chain ${frame.chain.name} is not closed`);
+    if (frame.kind === 'set') report(frame.set.line, 'error', `${frame.set.kind} ${frame.set.name} is not closed`);
+  }
+  return { value: ruleset, diagnostics };
+
+  function close(frame: Frame, line: number): void {
+    if (frame.kind === 'top') {
+      report(line, 'warning', 'closing brace without an open block; ignored');
+      return;
+    }
+    if (frame.kind === 'table') frame.table.endLine = line;
+    if (frame.kind === 'chain') frame.chain.endLine = line;
+    stack.pop();
+  }
+
+  /** A line such as `table ip kube-proxy {` or `chain services {`: pushes a frame and returns true. */
+  function openBlock(frame: Frame, tokens: NftToken[], line: number): boolean {
+    const last = tokens[tokens.length - 1];
+    if (last.quoted || last.text !== '{') return false;
+    const keyword = tokens[0].quoted ? '' : tokens[0].text;
+    const names = tokens.slice(1, -1);
+    if (frame.kind === 'top' && keyword === 'table') {
+      let family = 'ip';
+      let name: string | undefined;
+      if (names.length === 2 && FAMILIES.has(names[0].text)) [family, name] = [names[0].text, names[1].text];
+      else if (names.length === 1) name = names[0].text;
+      if (name === undefined) {
+        report(line, 'error', `cannot read the table header "${joinTokens(tokens)}"; its contents are skipped`);
+        stack.push({ kind: 'skip', depth: 1 });
+        return true;
+      }
+      const table: NftTable = { family, name, line, endLine: line, flags: [], chains: [], sets: [], objects: [] };
+      ruleset.tables.push(table);
+      stack.push({ kind: 'table', table });
+      return true;
+    }
+    if (frame.kind === 'table' && (keyword === 'chain' || keyword === 'set' || keyword === 'map') && names.length === 1) {
+      const name = names[0].text;
+      if (keyword === 'chain') {
+        if (frame.table.chains.some((chain) => chain.name === name)) report(line, 'warning', `chain ${name} appears twice in the table`);
+        const chain: NftChain = { name, line, endLine: line, rules: [] };
+        frame.table.chains.push(chain);
+        stack.push({ kind: 'chain', table: frame.table, chain });
+      } else {
+        const set: NftSet = { kind: keyword, name, line, keyType: [], flags: [], elements: [] };
+        frame.table.sets.push(set);
+        stack.push({ kind: 'set', table: frame.table, set });
+      }
+      return true;
+    }
+    if (frame.kind === 'table' && OBJECT_KINDS.has(keyword)) {
+      frame.table.objects.push({ kind: names.length > 1 ? `${keyword} ${names[0].text}` : keyword, name: names[names.length - 1]?.text ?? '', line });
+      stack.push({ kind: 'skip', depth: 1 });
+      return true;
+    }
+    return false;
+  }
+
+  function statement(current: Pending): void {
+    const frame = stack[stack.length - 1];
+    const { tokens, line } = current;
+    switch (frame.kind) {
+      case 'top':
+        report(line, 'warning', `text outside any table ignored: "${shorten(joinTokens(tokens))}"`);
+        return;
+      case 'skip':
+        return;
+      case 'table':
+        tableStatement(frame.table, tokens, line);
+        return;
+      case 'chain':
+        chainStatement(frame.table, frame.chain, current);
+        return;
+      case 'set':
+        for (const part of splitSemicolons(tokens)) setStatement(frame.set, part, line);
+        return;
+    }
+  }
+
+  function tableStatement(table: NftTable, tokens: NftToken[], line: number): void {
+    const keyword = tokens[0].text;
+    if (keyword === 'comment' && tokens[1]?.quoted) table.comment = tokens[1].text;
+    else if (keyword === 'flags') table.flags.push(...tokens.slice(1).filter((token) => token.text !== ',').map((token) => token.text));
+    else report(line, 'warning', `unexpected statement in table ${table.family} ${table.name}: "${shorten(joinTokens(tokens))}"`);
+  }
+
+  function chainStatement(table: NftTable, chain: NftChain, current: Pending): void {
+    const { tokens, line } = current;
+    const first = tokens[0].quoted ? '' : tokens[0].text;
+    if (first === 'type' || first === 'policy' || (first === 'comment' && tokens[1]?.quoted && tokens.length === 2) || first === 'devices') {
+      for (const part of splitSemicolons(tokens)) chainHeader(table, chain, part, line);
+      return;
+    }
+    const parsed = parseRuleTokens(tokens);
+    const rule: NftRule = { line, text: current.texts.join(' '), exprs: parsed.exprs };
+    if (current.handle !== undefined) rule.handle = current.handle;
+    if (parsed.comment !== undefined) rule.comment = parsed.comment;
+    chain.rules.push(rule);
+  }
+
+  function chainHeader(table: NftTable, chain: NftChain, tokens: NftToken[], line: number): void {
+    const keyword = tokens[0].text;
+    if (keyword === 'comment' && tokens[1]?.quoted) {
+      chain.comment = tokens[1].text;
+      return;
+    }
+    if (keyword === 'policy') {
+      const policy = tokens[1]?.text;
+      if (policy === 'accept' || policy === 'drop') {
+        if (chain.base) chain.base.policy = policy;
+        else report(line, 'warning', `policy on chain ${chain.name}, which has no hook`);
+      } else {
+        report(line, 'warning', `unknown chain policy "${policy ?? ''}"`);
+      }
+      return;
+    }
+    if (keyword === 'devices') return;
+    // type <type> hook <hook> [device <dev>] priority <priority>
+    const base: NftBaseChainInfo = { type: tokens[1]?.text ?? '', hook: '', priority: 0, priorityText: '', policy: chain.base?.policy ?? 'accept' };
+    for (let i = 2; i < tokens.length; i++) {
+      const word = tokens[i].text;
+      if (word === 'hook') base.hook = tokens[++i]?.text ?? '';
+      else if (word === 'device') base.device = tokens[++i]?.text;
+      else if (word === 'priority') {
+        base.priorityText = joinTokens(tokens.slice(i + 1));
+        break;
+      }
+    }
+    const priority = resolvePriority(base.priorityText, table.family);
+    if (!base.type || !base.hook || priority === undefined) {
+      report(line, 'error', `cannot read the base chain header "${shorten(joinTokens(tokens))}"`);
+      if (priority === undefined) return;
+    }
+    base.priority = priority ?? 0;
+    chain.base = base;
+  }
+
+  function setStatement(set: NftSet, tokens: NftToken[], line: number): void {
+    const keyword = tokens[0].text;
+    const rest = tokens.slice(1);
+    switch (keyword) {
+      case 'type':
+      case 'typeof': {
+        const colon = rest.findIndex((token) => token.text === ':' && !token.quoted);
+        const keyTokens = colon === -1 ? rest : rest.slice(0, colon);
+        if (colon !== -1) set.dataType = joinTokens(rest.slice(colon + 1));
+        if (keyword === 'type') set.keyType = joinTokens(keyTokens).split(' . ');
+        else set.typeofText = joinTokens(keyTokens);
+        return;
+      }
+      case 'flags':
+        set.flags.push(...rest.filter((token) => token.text !== ',').map((token) => token.text));
+        return;
+      case 'timeout':
+        set.timeout = rest[0]?.text;
+        return;
+      case 'size':
+        set.size = Number(rest[0]?.text);
+        return;
+      case 'comment':
+        if (rest[0]?.quoted) set.comment = rest[0].text;
+        return;
+      case 'policy':
+      case 'gc-interval':
+      case 'auto-merge':
+      case 'counter':
+        return;
+      case 'elements': {
+        if (rest[0]?.text !== '=' || rest[1]?.text !== '{' || rest[rest.length - 1]?.text !== '}') {
+          report(line, 'error', `cannot read the elements of ${set.kind} ${set.name}`);
+          return;
+        }
+        const { elements, bad } = parseElementTokens(rest.slice(2, -1));
+        set.elements.push(...elements);
+        for (const entry of bad) report(entry.line, 'warning', `${set.kind} ${set.name}: element not understood: "${shorten(entry.text)}"`);
+        return;
+      }
+    }
+    report(line, 'warning', `unexpected statement in ${set.kind} ${set.name}: "${shorten(joinTokens(tokens))}"`);
+  }
+}
+
+/** Splits `type nat hook prerouting priority dstnat; policy accept;` at its semicolons. */
+function splitSemicolons(tokens: NftToken[]): NftToken[][] {
+  const parts: NftToken[][] = [[]];
+  for (const token of tokens) {
+    if (token.text === ';' && !token.quoted) parts.push([]);
+    else parts[parts.length - 1].push(token);
+  }
+  return parts.filter((part) => part.length > 0);
+}
+
+function shorten(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 97)}…` : text;
+}
