@@ -1,0 +1,224 @@
+/**
+ * CommandRunner over one ssh2 connection: each command is an exec channel, at most `maxChannels` open at once
+ * (OpenSSH allows 10 sessions per connection by default). Stdout is piped with backpressure into the caller's
+ * writable and counted against a cap; stderr is kept up to a cap. A run succeeds only when the node sent an
+ * exit status and stdout ended: a channel that closes without one means the connection was cut.
+ */
+
+import { Transform } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ClientChannel } from 'ssh2';
+import { CommandFailure } from './commandRunner';
+import type { CommandResult, CommandRunner, RunOptions } from './commandRunner';
+import type { SshConnection } from './sshConnection';
+
+const DEFAULT_MAX_CHANNELS = 4;
+
+export interface SshRunnerOptions {
+  readonly maxChannels?: number;
+}
+
+/** Quotes one argv element for the remote POSIX shell; plain words stay as they are. */
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function createSshCommandRunner(connection: SshConnection, options: SshRunnerOptions = {}): CommandRunner {
+  const slots = new Semaphore(options.maxChannels ?? DEFAULT_MAX_CHANNELS);
+  let connectionClosed = false;
+  void connection.closed.then(() => {
+    connectionClosed = true;
+  });
+
+  async function run(argv: readonly string[], stdout: Writable, runOptions: RunOptions): Promise<CommandResult> {
+    const started = Date.now();
+    const partial = (bytes: number, stderr: string, stderrTruncated: boolean) => ({
+      argv,
+      bytes,
+      stderr,
+      stderrTruncated,
+      milliseconds: Date.now() - started,
+    });
+    const release = await slots.acquire(runOptions.signal).catch(() => {
+      stdout.destroy();
+      throw new CommandFailure('cancelled', 'The collection was cancelled.', partial(0, '', false));
+    });
+    try {
+      if (connectionClosed) {
+        stdout.destroy();
+        throw new CommandFailure('disconnected', 'The SSH connection is closed.', partial(0, '', false));
+      }
+      const channel = await openExec(connection, argv.map(shellQuote).join(' ')).catch((error: Error) => {
+        stdout.destroy();
+        const kind = connectionClosed ? 'disconnected' : 'channel';
+        throw new CommandFailure(kind, `The node refused to run ${argv[0]}: ${error.message}.`, partial(0, '', false));
+      });
+      return await drive(channel, argv, stdout, runOptions, started, () => connectionClosed);
+    } finally {
+      release();
+    }
+  }
+
+  return {
+    run,
+    close: () => connection.close(),
+  };
+}
+
+function openExec(connection: SshConnection, commandLine: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    connection.client.exec(commandLine, (error, channel) => (error ? reject(error) : resolve(channel)));
+  });
+}
+
+function drive(
+  channel: ClientChannel,
+  argv: readonly string[],
+  stdout: Writable,
+  options: RunOptions,
+  started: number,
+  isConnectionClosed: () => boolean,
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    let bytes = 0;
+    let stderr = '';
+    let stderrBytes = 0;
+    let stderrTruncated = false;
+    let exit: { code: number | null; signal: string | null } | undefined;
+    let stdoutDone = false;
+    let channelClosed = false;
+    let failure: CommandFailure | undefined;
+    let settled = false;
+
+    const snapshot = () => ({ argv, bytes, stderr, stderrTruncated, milliseconds: Date.now() - started });
+    const finish = (): void => {
+      if (settled) return;
+      if (failure) {
+        settled = true;
+        cleanup();
+        reject(failure);
+        return;
+      }
+      if (!stdoutDone || !channelClosed) return;
+      settled = true;
+      cleanup();
+      if (exit === undefined) {
+        const why = isConnectionClosed() ? 'the SSH connection was cut' : 'the channel closed without an exit status';
+        reject(new CommandFailure('disconnected', `${argv[0]} did not finish: ${why}.`, snapshot()));
+        return;
+      }
+      resolve({ ...snapshot(), exitCode: exit.code, exitSignal: exit.signal });
+    };
+    const failWith = (kind: CommandFailure['kind'], message: string): void => {
+      if (failure || settled) return;
+      failure = new CommandFailure(kind, message, snapshot());
+      channel.close();
+      channel.destroy();
+      stdout.destroy();
+      finish();
+    };
+
+    const timer = setTimeout(
+      () => failWith('timeout', `${argv[0]} did not finish within ${Math.round(options.timeoutMs / 1000)} s.`),
+      options.timeoutMs,
+    );
+    const onAbort = (): void => failWith('cancelled', 'The collection was cancelled.');
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    function cleanup(): void {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+
+    channel.on('exit', (code: number | null, signal?: string) => {
+      exit = { code: typeof code === 'number' ? code : null, signal: signal ?? null };
+    });
+    channel.on('close', () => {
+      channelClosed = true;
+      finish();
+    });
+    channel.stderr.on('data', (chunk: Buffer) => {
+      const room = options.maxStderrBytes - stderrBytes;
+      if (room <= 0) {
+        stderrTruncated = true;
+        return;
+      }
+      const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      if (kept.length < chunk.length) stderrTruncated = true;
+      stderrBytes += kept.length;
+      stderr += kept.toString('utf8');
+    });
+
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        if (bytes > options.maxStdoutBytes) {
+          callback(new Error('too large'));
+          return;
+        }
+        callback(null, chunk);
+      },
+    });
+    pipeline(channel, counter, stdout).then(
+      () => {
+        stdoutDone = true;
+        finish();
+      },
+      (error: Error) => {
+        if (bytes > options.maxStdoutBytes) {
+          failWith(
+            'too-large',
+            `${argv[0]} printed more than ${formatBytes(options.maxStdoutBytes)}, the limit for one file; the collection stopped it.`,
+          );
+        } else if (!failure) {
+          const kind = isConnectionClosed() ? 'disconnected' : 'write';
+          failWith(kind, `${argv[0]}: ${kind === 'disconnected' ? 'the SSH connection was cut' : `writing its output failed (${error.message})`}.`);
+        }
+      },
+    );
+  });
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** A counting semaphore whose waiters can give up through an AbortSignal. */
+class Semaphore {
+  private free: number;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = Math.max(1, size);
+  }
+
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(new Error('aborted'));
+    const release = (): void => {
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.free++;
+    };
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve, reject) => {
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(release);
+      };
+      const onAbort = (): void => {
+        const index = this.waiters.indexOf(grant);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(new Error('aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(grant);
+    });
+  }
+}

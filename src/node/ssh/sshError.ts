@@ -1,0 +1,26 @@
+/**
+ * The one error type the SSH layer throws: a plain sentence for the user plus a kind that callers branch on
+ * (the CLI's exit code, the extension's retry offers). Details for logs go in `detail`, never secrets.
+ */
+
+export type SshErrorKind =
+  | 'connect'
+  | 'timeout'
+  | 'host-key-unknown'
+  | 'host-key-changed'
+  | 'host-key-revoked'
+  | 'auth'
+  | 'disconnected'
+  | 'cancelled'
+  | 'channel';
+
+export class SshError extends Error {
+  constructor(
+    readonly kind: SshErrorKind,
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'SshError';
+  }
+}
