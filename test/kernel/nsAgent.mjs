@@ -1,0 +1,103 @@
+// A small agent that runs inside one network namespace of the kernel agreement tests. It is plain
+// JavaScript so that `ip netns exec NS node nsAgent.mjs` starts in a few milliseconds without a loader.
+// With `--listen PORT` it is a "pod": every TCP connection gets one line, `<name> <peer address>`, so the
+// prober learns which pod answered and whether the source address was rewritten on the way.
+// It always reads JSON requests from stdin, one per line, and answers each with one JSON line on stdout:
+//   { "id": 1, "op": "probe", "host": "10.96.0.10", "port": 80, "count": 30, "concurrency": 6, "timeoutMs": 2000 }
+//   → { "id": 1, "results": [ { "outcome": "answered", "pod": "pod-a", "peer": "10.244.1.1", "local": "…" }, … ] }
+// Outcomes: answered, refused (ECONNREFUSED, i.e. an RST or an ICMP port unreachable), timeout, error.
+import net from 'node:net';
+import readline from 'node:readline';
+
+const args = process.argv.slice(2);
+const name = valueOf('--name') ?? 'agent';
+const listenPort = valueOf('--listen');
+
+function valueOf(flag) {
+  const index = args.indexOf(flag);
+  return index >= 0 && index + 1 < args.length ? args[index + 1] : undefined;
+}
+
+function say(object) {
+  process.stdout.write(`${JSON.stringify(object)}\n`);
+}
+
+/** Opens one connection and reports what came of it; never waits longer than timeoutMs. */
+function connectOnce(host, port, timeoutMs) {
+  return new Promise((resolve) => {
+    let settled = false;
+    let received = '';
+    const socket = net.connect({ host, port });
+    const finish = (result) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish({ outcome: 'timeout' }), timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+      received += chunk;
+      if (received.length > 512) finish({ outcome: 'error', code: 'answer too long' });
+    });
+    socket.on('end', () => {
+      const [pod = '', peer = ''] = received.trim().split(' ');
+      finish({ outcome: 'answered', pod, peer, local: socket.localAddress ?? '' });
+    });
+    socket.on('error', (error) => {
+      finish(error.code === 'ECONNREFUSED' ? { outcome: 'refused' } : { outcome: 'error', code: String(error.code ?? error.message) });
+    });
+  });
+}
+
+async function probe(request) {
+  const count = Math.max(0, Math.min(Number(request.count) || 0, 200));
+  const concurrency = Math.max(1, Math.min(Number(request.concurrency) || 1, 16));
+  const timeoutMs = Math.max(100, Math.min(Number(request.timeoutMs) || 2000, 10000));
+  const results = [];
+  let started = 0;
+  async function worker() {
+    while (started < count) {
+      started += 1;
+      results.push(await connectOnce(String(request.host), Number(request.port), timeoutMs));
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return results;
+}
+
+function serve(port) {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => socket.destroy());
+      socket.end(`${name} ${socket.remoteAddress}\n`);
+    });
+    server.on('error', reject);
+    server.listen(Number(port), '0.0.0.0', () => resolve(server));
+  });
+}
+
+async function main() {
+  if (listenPort !== undefined) await serve(listenPort);
+  const lines = readline.createInterface({ input: process.stdin });
+  lines.on('line', async (line) => {
+    let request;
+    try {
+      request = JSON.parse(line);
+    } catch {
+      say({ id: null, error: 'request is not JSON' });
+      return;
+    }
+    if (request.op === 'probe') say({ id: request.id, results: await probe(request) });
+    else say({ id: request.id, error: `unknown op ${String(request.op)}` });
+  });
+  // The harness closes stdin to stop the agent; this also ends it when the test process dies.
+  lines.on('close', () => process.exit(0));
+  say({ ready: name });
+}
+
+main().catch((error) => {
+  say({ fatal: String(error && error.message ? error.message : error) });
+  process.exit(1);
+});
