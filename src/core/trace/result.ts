@@ -29,6 +29,11 @@ export interface RuleRef {
 export interface TraceStep extends RuleRef {
   hook: Hook;
   explanation: string;
+  /**
+   * The snapshot file the step's line refers to, when it is not the iptables-save file (`ipvsadm.txt`,
+   * `route-local.txt`, `nft.txt`). An addition to DESIGN.md's contract; readers of the old form can ignore it.
+   */
+  file?: string;
 }
 
 export interface TraceOutcome {

@@ -1,0 +1,121 @@
+/**
+ * Compares packet fields with values as nft prints them: addresses, prefixes and ranges (IPv4 and IPv6),
+ * protocols by name or number, ports and port ranges, marks, and symbolic values (`new`, `local`).
+ * Set and map lookups over concatenated keys are built on these. Which field a selector reads, and what
+ * to do when it cannot be read, is the tracer's business.
+ */
+
+import ipaddr from 'ipaddr.js';
+import type { NftKey } from './model';
+
+/** What a selector yields for the packet: an address, a number, or a symbolic word. */
+export type FieldValue = { type: 'address'; value: string } | { type: 'number'; value: number } | { type: 'word'; value: string };
+
+const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132, udplite: 136, dccp: 33, gre: 47, esp: 50, ah: 51 };
+
+export function protocolNumber(text: string): number | undefined {
+  if (/^\d+$/.test(text)) return Number(text);
+  return PROTOCOL_NUMBERS[text];
+}
+
+/** `0x00004000`, `16384` → number; undefined for anything else. */
+export function parseNumber(text: string): number | undefined {
+  if (/^0x[0-9a-fA-F]+$/.test(text)) return Number.parseInt(text, 16);
+  if (/^\d+$/.test(text)) return Number(text);
+  return undefined;
+}
+
+function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  try {
+    return ipaddr.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes of an address for ordered comparison; IPv4 and IPv6 never compare equal. */
+function addressBytes(address: ipaddr.IPv4 | ipaddr.IPv6): number[] {
+  return address.toByteArray();
+}
+
+function compareBytes(a: number[], b: number[]): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
+/** Does the address fall within `text`: an address, a `prefix/len`, or a `low-high` range? */
+export function addressMatches(ip: string, text: string): boolean | undefined {
+  const address = parseAddress(ip);
+  if (!address) return undefined;
+  const slash = text.indexOf('/');
+  if (slash !== -1) {
+    const network = parseAddress(text.slice(0, slash));
+    const bits = Number(text.slice(slash + 1));
+    if (!network || !Number.isInteger(bits) || network.kind() !== address.kind()) return network ? false : undefined;
+    return (address as ipaddr.IPv4).match(network as ipaddr.IPv4, bits);
+  }
+  const dash = text.indexOf('-');
+  if (dash !== -1) {
+    const low = parseAddress(text.slice(0, dash));
+    const high = parseAddress(text.slice(dash + 1));
+    if (!low || !high) return undefined;
+    if (low.kind() !== address.kind()) return false;
+    const bytes = addressBytes(address);
+    return compareBytes(bytes, addressBytes(low)) >= 0 && compareBytes(bytes, addressBytes(high)) <= 0;
+  }
+  const single = parseAddress(text);
+  if (!single) return undefined;
+  return single.kind() === address.kind() && compareBytes(addressBytes(single), addressBytes(address)) === 0;
+}
+
+/** Does a number fall within `text`: a number, a `low-high` range, or a protocol name? */
+export function numberMatches(value: number, text: string, protocolNames = false): boolean | undefined {
+  const dash = text.indexOf('-');
+  if (dash > 0) {
+    const low = parseNumber(text.slice(0, dash));
+    const high = parseNumber(text.slice(dash + 1));
+    if (low === undefined || high === undefined) return undefined;
+    return value >= low && value <= high;
+  }
+  const number = protocolNames ? protocolNumber(text) : parseNumber(text);
+  if (number === undefined) return undefined;
+  return value === number;
+}
+
+/** One component of a key: undefined when the element text cannot be read for this kind of field. */
+export function componentMatches(field: FieldValue, text: string, isProtocol: boolean): boolean | undefined {
+  switch (field.type) {
+    case 'address':
+      return addressMatches(field.value, text);
+    case 'number':
+      return numberMatches(field.value, text, isProtocol);
+    case 'word':
+      return field.value === text;
+  }
+}
+
+/** Does the concatenated key match the element key? undefined when some component cannot be read. */
+export function keyMatches(fields: FieldValue[], key: NftKey, protocolComponents: boolean[]): boolean | undefined {
+  if (key.length !== fields.length) return undefined;
+  let unknown = false;
+  for (let i = 0; i < fields.length; i++) {
+    const result = componentMatches(fields[i], key[i], protocolComponents[i]);
+    if (result === false) return false;
+    if (result === undefined) unknown = true;
+  }
+  return unknown ? undefined : true;
+}
+
+/** The packet's fields as nft would print them in a key, for explanations: `10.96.0.10 . udp . 53`. */
+export function formatFields(fields: FieldValue[], protocolComponents: boolean[]): string {
+  return fields
+    .map((field, i) => {
+      if (field.type === 'number' && protocolComponents[i]) {
+        const name = Object.entries(PROTOCOL_NUMBERS).find(([, number]) => number === field.value)?.[0];
+        return name ?? String(field.value);
+      }
+      return String(field.value);
+    })
+    .join(' . ');
+}
