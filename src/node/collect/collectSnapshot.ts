@@ -5,6 +5,7 @@
  * runner, so it runs the same over ssh2 or a test double.
  */
 
+import { setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { CommandRecord, SnapshotMeta } from '../../core/snapshot';
@@ -103,6 +104,8 @@ const NODE_NAME_LIMIT = 255;
 export async function collectSnapshot(options: CollectOptions): Promise<CollectResult> {
   const staging = await SnapshotStaging.create(options.outDir);
   const controller = new AbortController();
+  // Every running command and every queued one listens on this signal.
+  setMaxListeners(0, controller.signal);
   const onOuterAbort = (): void => controller.abort(new CollectError('cancelled', 'The collection was cancelled.'));
   if (options.signal?.aborted) onOuterAbort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });

@@ -50,12 +50,7 @@ export function createSshCommandRunner(connection: SshConnection, options: SshRu
         stdout.destroy();
         throw new CommandFailure('disconnected', 'The SSH connection is closed.', partial(0, '', false));
       }
-      const channel = await openExec(connection, argv.map(shellQuote).join(' ')).catch((error: Error) => {
-        stdout.destroy();
-        const kind = connectionClosed ? 'disconnected' : 'channel';
-        throw new CommandFailure(kind, `The node refused to run ${argv[0]}: ${error.message}.`, partial(0, '', false));
-      });
-      return await drive(channel, argv, stdout, runOptions, started, () => connectionClosed);
+      return await execAndDrive(connection, argv, stdout, runOptions, started, () => connectionClosed);
     } finally {
       release();
     }
@@ -67,9 +62,34 @@ export function createSshCommandRunner(connection: SshConnection, options: SshRu
   };
 }
 
-function openExec(connection: SshConnection, commandLine: string): Promise<ClientChannel> {
+/**
+ * Opens the exec channel and attaches every listener inside ssh2's callback: a fast command's exit status, EOF
+ * and close can arrive in the same packet batch as the open confirmation, before any later microtask runs.
+ */
+function execAndDrive(
+  connection: SshConnection,
+  argv: readonly string[],
+  stdout: Writable,
+  options: RunOptions,
+  started: number,
+  isConnectionClosed: () => boolean,
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    connection.client.exec(commandLine, (error, channel) => (error ? reject(error) : resolve(channel)));
+    const refuse = (error: Error): void => {
+      stdout.destroy();
+      const kind = isConnectionClosed() ? 'disconnected' : 'channel';
+      const partial = { argv, bytes: 0, stderr: '', stderrTruncated: false, milliseconds: Date.now() - started };
+      reject(new CommandFailure(kind, `The node did not run ${argv[0]}: ${error.message}.`, partial));
+    };
+    try {
+      connection.client.exec(argv.map(shellQuote).join(' '), (error, channel) => {
+        if (error) refuse(error);
+        else drive(channel, argv, stdout, options, started, isConnectionClosed).then(resolve, reject);
+      });
+    } catch (error) {
+      // ssh2 throws synchronously when the connection is already gone.
+      refuse(error as Error);
+    }
   });
 }
 
@@ -161,7 +181,10 @@ function drive(
         callback(null, chunk);
       },
     });
-    pipeline(channel, counter, stdout).then(
+    // Not pipeline(channel, …): pipeline destroys its source when done, and a channel closed from this side
+    // before the node's exit status arrives loses that status.
+    channel.pipe(counter);
+    pipeline(counter, stdout).then(
       () => {
         stdoutDone = true;
         finish();
