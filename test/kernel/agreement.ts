@@ -12,8 +12,12 @@ import { podPort, pods } from './netns';
 
 export const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli.js');
 
-/** What kube-proxy means the rules to do with one probe: pods that answer (and whether masqueraded), or a refusal or a drop. */
-export type Intent = { pods: Record<string, { masquerade: boolean }> } | 'refused' | 'timeout';
+/**
+ * What kube-proxy means the rules to do with one probe: pods that answer (and whether masqueraded), a
+ * refusal (an ICMP error or a reset: ECONNREFUSED), or a drop (a timeout; for a connection from the node
+ * itself, whose SYN is dropped on the way out, connect() fails at once with EPERM).
+ */
+export type Intent = { pods: Record<string, { masquerade: boolean }> } | 'refused' | 'dropped';
 
 export interface ProbeRow {
   name: string;
@@ -26,7 +30,7 @@ export interface ProbeRow {
 }
 
 /** A fate that the kernel shows and the tracer predicts, in the same words. */
-type Fate = { kind: 'pod'; ip: string; masquerade: boolean } | { kind: 'refused' } | { kind: 'timeout' };
+type Fate = { kind: 'pod'; ip: string; masquerade: boolean } | { kind: 'refused' } | { kind: 'dropped' };
 
 /** How many connections met each fate, keyed by `fateKey`. */
 export interface Observation {
@@ -48,7 +52,7 @@ function podName(ip: string): string {
   return pods.find((pod) => pod.ip === ip)?.name ?? ip;
 }
 
-/** Sums up a probe's connections: which pod answered and whether it saw the original source, refusals, timeouts. */
+/** Sums up a probe's connections: which pod answered and whether it saw the original source, refusals, drops. */
 export function observe(run: ProbeRun): Observation {
   const fates = new Map<string, { fate: Fate; count: number }>();
   const errors: string[] = [];
@@ -63,8 +67,10 @@ export function observe(run: ProbeRun): Observation {
       const ip = podIp(result.pod);
       if (ip === undefined) errors.push(`unknown answer ${JSON.stringify(result)}`);
       else add({ kind: 'pod', ip, masquerade: result.peer !== run.src });
-    } else if (result.outcome === 'refused' || result.outcome === 'timeout') {
-      add({ kind: result.outcome });
+    } else if (result.outcome === 'refused') {
+      add({ kind: 'refused' });
+    } else if (result.outcome === 'timeout' || (result.outcome === 'error' && result.code === 'EPERM')) {
+      add({ kind: 'dropped' });
     } else {
       errors.push(`connection error ${result.code}`);
     }
@@ -91,7 +97,7 @@ export function sureShare(count: number): number {
 export function checkIntent(row: ProbeRow, observation: Observation): string[] {
   const problems = observation.errors.map((error) => `${row.name}: ${error}`);
   const intent = row.intent;
-  if (intent === 'refused' || intent === 'timeout') {
+  if (intent === 'refused' || intent === 'dropped') {
     const met = observation.fates.get(intent)?.count ?? 0;
     if (met !== observation.total) problems.push(`${row.name}: expected every connection ${intent}, kernel: ${describeObservation(observation)}`);
     return problems;
@@ -117,7 +123,7 @@ export function checkIntent(row: ProbeRow, observation: Observation): string[] {
 /** The fate of a trace outcome in the kernel's terms, or why it has none. */
 function predictedFate(outcome: TraceOutcome): Fate | string {
   if (outcome.verdict === 'REJECT') return { kind: 'refused' };
-  if (outcome.verdict === 'DROP') return { kind: 'timeout' };
+  if (outcome.verdict === 'DROP') return { kind: 'dropped' };
   // Accepted for this node with nothing listening on the node: the local stack answers with a reset.
   if (outcome.delivery === 'local') return { kind: 'refused' };
   if (outcome.dnat) return { kind: 'pod', ip: outcome.dnat.ip, masquerade: outcome.masquerade };

@@ -1,6 +1,6 @@
 // Kernel agreement, iptables mode: a kube-proxy ruleset is loaded with iptables-restore into a node built
 // of network namespaces, real TCP connections are opened from outside, from the node and from pods, and
-// what the kernel did (which pod answered, whether its peer address was rewritten, refusals, timeouts) is
+// what the kernel did (which pod answered, whether its peer address was rewritten, refusals, drops) is
 // checked twice: against what kube-proxy means the rules to do, and against `netpath trace --json` on the
 // iptables-save and local routes taken from that namespace. Needs root, iproute2, iptables and conntrack.
 import assert from 'node:assert/strict';
@@ -25,7 +25,7 @@ const probes: ProbeRow[] = [
   { name: 'outside → NodePort, externalTrafficPolicy Cluster', from: 'client', dst: nodeIp, dport: 30080, count: 30, intent: { pods: { 'pod-b': masq, remote: masq } } },
   { name: 'outside → NodePort, externalTrafficPolicy Local', from: 'client', dst: nodeIp, dport: 30081, count: 12, intent: { pods: { 'pod-c': kept } } },
   { name: 'outside → NodePort of a Service without endpoints', from: 'client', dst: nodeIp, dport: 30082, count: 4, intent: 'refused' },
-  { name: 'outside → NodePort, Local policy, no local endpoint', from: 'client', dst: nodeIp, dport: 30083, count: 4, intent: 'timeout' },
+  { name: 'outside → NodePort, Local policy, no local endpoint', from: 'client', dst: nodeIp, dport: 30083, count: 4, intent: 'dropped' },
   { name: 'outside → ClusterIP of a Service without endpoints', from: 'client', dst: '10.96.0.40', dport: 80, count: 4, intent: 'refused' },
   { name: 'node → ClusterIP with 3 endpoints', from: 'node', dst: '10.96.0.10', dport: 80, count: 30, intent: { pods: { 'pod-a': masq, 'pod-b': masq, 'pod-c': masq } } },
   { name: 'node → 127.0.0.1 NodePort, policy Cluster', from: 'node', dst: '127.0.0.1', dport: 30080, count: 30, intent: { pods: { 'pod-b': masq, remote: masq } } },
