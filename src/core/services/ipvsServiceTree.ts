@@ -1,0 +1,434 @@
+/**
+ * Builds the Service tree for a node in IPVS mode from its virtual servers, kube-proxy's ipsets, the local
+ * route table and (for names and stale rules) iptables. A ClusterIP virtual server anchors each Service; the
+ * NodePort, external-IP and load-balancer virtual servers join it when their real servers match. kube-proxy
+ * writes no Service names in IPVS mode, so names come only from ipset member comments or iptables comments
+ * where those exist; otherwise a Service is labelled by its ClusterIP and port.
+ */
+
+import type { Ruleset } from '../iptables/model';
+import { parseKubeComment, splitServiceId } from '../iptables/vocabulary';
+import { normalizeIp } from '../ipset/ipAddress';
+import { ipsetMatch } from '../ipset/ipsetMatch';
+import type { IpsetCollection, IpsetSet } from '../ipset/model';
+import type { IpvsTable, RealServer, VirtualServer } from '../ipvs/model';
+import { realServerShares } from '../ipvs/realServerShares';
+import { KUBE_IPVS_DEVICE, ipsetNameFor, nodePortSetName } from '../ipvs/vocabulary';
+import type { LocalRoutes } from '../routes/localRoutes';
+import type { Protocol } from '../trace/result';
+import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree } from './model';
+
+export interface IpvsServiceTreeInput {
+  ipvs: IpvsTable;
+  ipsets?: IpsetCollection;
+  iptables?: Ruleset;
+  routes?: LocalRoutes;
+}
+
+type Role = 'cluster' | 'nodeport' | 'external' | 'loadbalancer' | 'unplaced';
+
+interface Classified {
+  vs: VirtualServer;
+  protocol: Protocol;
+  address: string;
+  role: Role;
+  /** externalTrafficPolicy Local, from the -LOCAL sets; undefined when the sets do not say. */
+  local: boolean | undefined;
+  /** Sorted `ip:port` of the real servers: how virtual servers of one Service recognise each other. */
+  signature: string[];
+}
+
+interface Draft {
+  info: ServiceInfo;
+  anchor: Classified | undefined;
+  signature: string[];
+}
+
+export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
+  const { ipvs, ipsets, iptables, routes } = input;
+  const warnings: string[] = [];
+  const file = ipvs.file;
+  const names = serviceNamesFromIptables(iptables);
+  const sets = new SetReader(ipsets);
+
+  const classified: Classified[] = [];
+  for (const vs of ipvs.virtualServers) {
+    if (vs.protocol === 'FWM') {
+      warnings.push(`Virtual server FWM ${vs.fwmark} (${file} line ${vs.line}) matches a firewall mark; kube-proxy does not write such services.`);
+      continue;
+    }
+    const protocol = vs.protocol.toLowerCase() as Protocol;
+    const address = normalizeIp(vs.address) ?? vs.address;
+    const role = classify(vs, protocol, address, sets, routes);
+    const local = sets.localPolicy(role, protocol, address, vs.port);
+    const signature = vs.realServers.map(endpointKey).sort();
+    classified.push({ vs, protocol, address, role, local, signature });
+    if (role === 'unplaced') {
+      warnings.push(`Virtual server ${label(vs)} (${file} line ${vs.line}) is on ${address}, which is not a local address of this node: packets to it are routed away before IPVS sees them.`);
+    }
+    if (role === 'cluster' && routes && routes.deviceOf(address) !== KUBE_IPVS_DEVICE && routes.isLocal(address) === false) {
+      warnings.push(`ClusterIP virtual server ${label(vs)} (${file} line ${vs.line}) is not bound to ${KUBE_IPVS_DEVICE}: packets to it are routed away instead of reaching IPVS.`);
+    }
+  }
+
+  // One Service per ClusterIP virtual server.
+  const drafts: Draft[] = [];
+  const clusterByKey = new Map<string, Draft>();
+  for (const entry of classified.filter((each) => each.role === 'cluster')) {
+    const key = `${entry.protocol}|${entry.address}|${entry.vs.port}`;
+    const id = names.get(key) ?? sets.memberComment('KUBE-CLUSTER-IP', entry) ?? undefined;
+    const draft: Draft = {
+      info: newService(id, entry.protocol, `${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`),
+      anchor: entry,
+      signature: entry.signature,
+    };
+    draft.info.clusterIP = { ip: entry.address, port: entry.vs.port };
+    draft.info.source = { file, line: entry.vs.line };
+    draft.info.sessionAffinitySeconds = entry.vs.persistentSeconds ?? null;
+    draft.info.endpoints = endpointsOf(entry.vs, file, sets);
+    draft.info.path.push(virtualServerNode(entry.vs, 'ClusterIP', file));
+    if (entry.vs.realServers.length === 0) {
+      draft.info.warnings.push(`ClusterIP virtual server ${label(entry.vs)} has no endpoints (no real servers): connections reach the node's own stack and are refused.`);
+    }
+    warnDrainingServers(draft.info, entry.vs);
+    drafts.push(draft);
+    clusterByKey.set(key, draft);
+  }
+
+  // NodePorts: one group per protocol and port, across every node address.
+  const nodePortGroups = new Map<string, Classified[]>();
+  for (const entry of classified.filter((each) => each.role === 'nodeport')) {
+    const key = `${entry.protocol}|${entry.vs.port}`;
+    nodePortGroups.set(key, [...(nodePortGroups.get(key) ?? []), entry]);
+  }
+  for (const group of nodePortGroups.values()) {
+    const first = group[0]!;
+    const nodePort = first.vs.port;
+    const differing = group.filter((entry) => entry.signature.join(' ') !== first.signature.join(' '));
+    const local = group.some((entry) => entry.local === true) ? true : group.some((entry) => entry.local === false) ? false : undefined;
+    const named = names.get(`nodeport|${first.protocol}|${nodePort}`);
+    const byName = named ? drafts.find((draft) => draft.info.id === named) : undefined;
+    const owner = byName ? { draft: byName, note: undefined } : pickOwner(drafts, first, local, false);
+    const target = owner.draft ?? orphan(drafts, newService(named, first.protocol, `nodePort ${nodePort}/${first.protocol}`), first, file, sets);
+    target.info.nodePort = nodePort;
+    target.info.externalTrafficPolicy = local === undefined ? target.info.externalTrafficPolicy : local ? 'Local' : 'Cluster';
+    for (const entry of group) target.info.path.push(virtualServerNode(entry.vs, `NodePort on ${formatAddress(entry.address)}`, file));
+    if (owner.note) target.info.warnings.push(owner.note.replace('{what}', `NodePort ${nodePort}/${first.protocol}`));
+    if (differing.length > 0) {
+      target.info.warnings.push(`NodePort ${nodePort}/${first.protocol} has different real servers on ${differing.map((entry) => formatAddress(entry.address)).join(', ')} than on ${formatAddress(first.address)}.`);
+    }
+    if (first.vs.realServers.length === 0 && target.anchor && target.anchor.vs.realServers.length > 0) {
+      target.info.warnings.push(`NodePort ${nodePort}/${first.protocol} has no real servers although the ClusterIP has ${target.anchor.vs.realServers.length}: connections to the NodePort are refused.`);
+    }
+    for (const entry of group) warnDrainingServers(target.info, entry.vs);
+  }
+
+  // External IPs and load-balancer IPs: the Service port is the same as the ClusterIP port.
+  for (const entry of classified.filter((each) => each.role === 'external' || each.role === 'loadbalancer')) {
+    const kind = entry.role === 'external' ? 'external IP' : 'load-balancer IP';
+    const named = names.get(`${entry.role}|${entry.protocol}|${entry.address}|${entry.vs.port}`);
+    const byName = named ? drafts.find((draft) => draft.info.id === named) : undefined;
+    const owner = byName ? { draft: byName, note: undefined } : pickOwner(drafts, entry, entry.local, true);
+    const target = owner.draft ?? orphan(drafts, newService(named, entry.protocol, `${kind} ${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`), entry, file, sets);
+    const list = entry.role === 'external' ? target.info.externalIPs : target.info.loadBalancerIPs;
+    list.push({ ip: entry.address, port: entry.vs.port });
+    if (entry.local !== undefined) target.info.externalTrafficPolicy = entry.local ? 'Local' : 'Cluster';
+    if (entry.role === 'loadbalancer') target.info.sourceRanges.push(...sets.sourceRanges(entry));
+    target.info.path.push(virtualServerNode(entry.vs, kind, file));
+    if (owner.note) target.info.warnings.push(owner.note.replace('{what}', `${kind} ${formatAddress(entry.address)}:${entry.vs.port}`));
+    warnDrainingServers(target.info, entry.vs);
+  }
+
+  for (const entry of classified.filter((each) => each.role === 'unplaced')) {
+    const draft = orphan(drafts, newService(undefined, entry.protocol, `${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`), entry, file, sets);
+    draft.info.warnings.push(`${formatAddress(entry.address)} is not a local address of this node; IPVS never sees packets to it.`);
+  }
+
+  warnings.push(...nodeWarnings(classified, clusterByKey, ipvs, sets, routes, iptables));
+  if (drafts.some((draft) => draft.info.namespace === '')) {
+    warnings.push('kube-proxy writes no Service names on the node in IPVS mode: Services are labelled by ClusterIP and port, and NodePorts are grouped with the ClusterIP whose real servers they share.');
+  }
+  return { mode: 'ipvs', services: drafts.map((draft) => draft.info), warnings };
+}
+
+/** Decides what a virtual server is for: ipsets first (they say it exactly), then the local route table. */
+function classify(vs: VirtualServer, protocol: Protocol, address: string, sets: SetReader, routes: LocalRoutes | undefined): Role {
+  if (sets.contains('KUBE-CLUSTER-IP', protocol, address, vs.port)) return 'cluster';
+  if (sets.contains('KUBE-EXTERNAL-IP', protocol, address, vs.port) || sets.contains('KUBE-EXTERNAL-IP-LOCAL', protocol, address, vs.port)) return 'external';
+  if (sets.contains('KUBE-LOAD-BALANCER', protocol, address, vs.port)) return 'loadbalancer';
+  if (routes) {
+    if (routes.deviceOf(address) === KUBE_IPVS_DEVICE && routes.isLocal(address)) return 'cluster';
+    if (routes.isLocal(address)) return 'nodeport';
+    // Addresses the routing code cannot judge (IPv6 in an IPv4 local table) fall through to the ipsets.
+    if (address.includes(':') && !routes.entries.some((entry) => entry.prefix.includes(':'))) {
+      return sets.nodePortListed(protocol, address, vs.port) ? 'nodeport' : 'cluster';
+    }
+    return 'unplaced';
+  }
+  return sets.nodePortListed(protocol, address, vs.port) ? 'nodeport' : 'cluster';
+}
+
+/**
+ * The ClusterIP Service a NodePort, external or load-balancer virtual server belongs to: the one with the
+ * same real servers (a subset for externalTrafficPolicy Local, which keeps only local endpoints). With
+ * `samePort`, the Service port must match too. An ambiguous or missing match leaves it on its own.
+ */
+function pickOwner(drafts: Draft[], entry: Classified, local: boolean | undefined, samePort: boolean): { draft?: Draft; note?: string } {
+  const candidates = drafts.filter((draft) => draft.anchor && draft.anchor.protocol === entry.protocol && (!samePort || draft.anchor.vs.port === entry.vs.port));
+  const wanted = entry.signature.join(' ');
+  const exact = candidates.filter((draft) => draft.signature.join(' ') === wanted);
+  if (exact.length === 1) {
+    const empty = entry.signature.length === 0;
+    return { draft: exact[0], note: empty ? '{what} was grouped with this ClusterIP because both have no real servers; nothing on the node confirms it.' : undefined };
+  }
+  if (exact.length > 1) {
+    return { note: `{what} has the same real servers as ${exact.length} ClusterIP virtual servers (${exact.map((draft) => draft.info.id).join(', ')}); it is shown on its own.` };
+  }
+  if (local !== false && entry.signature.length > 0) {
+    const superset = candidates.filter((draft) => entry.signature.every((key) => draft.signature.includes(key)));
+    if (superset.length === 1) {
+      return { draft: superset[0], note: local === true ? undefined : '{what} has only some of this ClusterIP\'s real servers (as externalTrafficPolicy Local would); grouped by that.' };
+    }
+  }
+  return { note: '{what} matches no ClusterIP virtual server by its real servers; it is shown on its own.' };
+}
+
+function orphan(drafts: Draft[], info: ServiceInfo, entry: Classified, file: string, sets: SetReader): Draft {
+  info.endpoints = endpointsOf(entry.vs, file, sets);
+  info.source = { file, line: entry.vs.line };
+  if (entry.vs.realServers.length === 0) info.warnings.push(`Virtual server ${label(entry.vs)} has no endpoints (no real servers): connections are refused.`);
+  const draft: Draft = { info, anchor: undefined, signature: entry.signature };
+  drafts.push(draft);
+  return draft;
+}
+
+function newService(id: string | undefined, protocol: Protocol, fallbackId: string): ServiceInfo {
+  const parts = id ? splitServiceId(id) : { namespace: '', name: '', portName: '' };
+  return {
+    id: id ?? fallbackId,
+    namespace: parts.namespace,
+    name: parts.name,
+    portName: parts.portName,
+    protocol,
+    clusterIP: null,
+    nodePort: null,
+    externalIPs: [],
+    loadBalancerIPs: [],
+    sourceRanges: [],
+    externalTrafficPolicy: null,
+    internalTrafficPolicy: null,
+    sessionAffinitySeconds: null,
+    endpoints: [],
+    path: [],
+    warnings: [],
+  };
+}
+
+function endpointsOf(vs: VirtualServer, file: string, sets: SetReader): EndpointInfo[] {
+  return realServerShares(vs).map(({ server, share }) => {
+    const local = sets.isLocalEndpoint(vs, server);
+    return {
+      ip: server.address,
+      port: server.port,
+      share,
+      source: { file, line: server.line },
+      ...(local !== undefined ? { local } : {}),
+      ...(server.weight !== undefined ? { weight: server.weight } : {}),
+    };
+  });
+}
+
+function virtualServerNode(vs: VirtualServer, role: string, file: string): PathNode {
+  const flags = vs.flags.length > 0 ? ` ${vs.flags.join(' ')}` : '';
+  return {
+    label: `${label(vs)} ${vs.scheduler}${flags} (${role})`.replace(/\s+\(/, ' ('),
+    kind: 'virtual-server',
+    source: { file, line: vs.line },
+    children: realServerShares(vs).map(({ server, share }) => ({
+      label: `${formatEndpoint(server)} ${server.forward}${server.weight !== undefined ? ` weight ${server.weight}` : ''}`.trim(),
+      kind: 'endpoint-chain' as const,
+      source: { file, line: server.line },
+      children: [],
+      share,
+    })),
+  };
+}
+
+function warnDrainingServers(info: ServiceInfo, vs: VirtualServer): void {
+  for (const server of vs.realServers) {
+    if (server.weight === 0) {
+      info.warnings.push(`Real server ${formatEndpoint(server)} of ${label(vs)} has weight 0: kube-proxy is draining it (terminating endpoint) and it takes no new connections.`);
+    }
+  }
+}
+
+function nodeWarnings(
+  classified: Classified[],
+  clusterByKey: Map<string, Draft>,
+  ipvs: IpvsTable,
+  sets: SetReader,
+  routes: LocalRoutes | undefined,
+  iptables: Ruleset | undefined,
+): string[] {
+  const warnings: string[] = [];
+  const addressesInUse = new Set(classified.map((entry) => entry.address));
+  if (routes) {
+    for (const entry of routes.entries) {
+      if (entry.type !== 'local' || entry.device !== KUBE_IPVS_DEVICE) continue;
+      const address = normalizeIp(entry.prefix.replace(/\/(32|128)$/, ''));
+      if (address !== undefined && !addressesInUse.has(address)) {
+        warnings.push(`${address} is bound to ${KUBE_IPVS_DEVICE} (route-local.txt line ${entry.line}) but no IPVS virtual server uses it: connections to it reach the node's own sockets or are rejected by KUBE-IPVS-FILTER.`);
+      }
+    }
+  }
+  for (const family of ['inet', 'inet6'] as const) {
+    const clusterSet = sets.get(ipsetNameFor('KUBE-CLUSTER-IP', family));
+    for (const member of clusterSet?.members ?? []) {
+      const parsed = /^([^,]+),([a-z]+):(\d+)$/.exec(member.element);
+      if (!parsed) continue;
+      const key = `${parsed[2]}|${normalizeIp(parsed[1]!) ?? parsed[1]}|${Number(parsed[3])}`;
+      if (!clusterByKey.has(key)) {
+        warnings.push(`${clusterSet!.name} lists ${member.element} (ipset.txt line ${member.line}) but IPVS has no virtual server for it: a stale entry, or kube-proxy failed to create the virtual server.`);
+      }
+    }
+    for (const protocol of ['tcp', 'udp'] as const) {
+      const nodePortSet = sets.get(nodePortSetName(protocol, false, family));
+      for (const member of nodePortSet?.members ?? []) {
+        const port = Number(member.element.replace(/^[a-z]+:/, ''));
+        const used = classified.some((entry) => entry.role === 'nodeport' && entry.protocol === protocol && entry.vs.port === port);
+        if (Number.isInteger(port) && !used && classified.some((entry) => familyMatches(entry.address, family))) {
+          warnings.push(`${nodePortSet!.name} lists port ${port} (ipset.txt line ${member.line}) but IPVS has no NodePort virtual server on it: a stale entry.`);
+        }
+      }
+    }
+  }
+  if (iptables) {
+    const nat = iptables.tables.get('nat');
+    const leftovers = [...(nat?.chains.keys() ?? [])].filter((name) => /^KUBE-(SVC|SEP|SVL|EXT|FW)-/.test(name));
+    if (leftovers.length > 0 && ipvs.virtualServers.length > 0) {
+      warnings.push(`${leftovers.length} iptables-mode chains (${leftovers.slice(0, 3).join(', ')}${leftovers.length > 3 ? ', …' : ''}) are present beside IPVS virtual servers: leftovers of an earlier proxy mode or a second proxy; packets matching them in KUBE-SERVICES are DNATed by iptables before IPVS sees them.`);
+    }
+  }
+  return warnings;
+}
+
+function familyMatches(address: string, family: 'inet' | 'inet6'): boolean {
+  return (family === 'inet6') === address.includes(':');
+}
+
+/** Reads kube-proxy's ipsets for one IPVS virtual server, choosing the IPv4 or IPv6 set names by address. */
+class SetReader {
+  constructor(private readonly ipsets: IpsetCollection | undefined) {}
+
+  get(name: string): IpsetSet | undefined {
+    return this.ipsets?.get(name);
+  }
+
+  private set(base: string, address: string): IpsetSet | undefined {
+    return this.ipsets?.get(ipsetNameFor(base, address.includes(':') ? 'inet6' : 'inet'));
+  }
+
+  /** `dst,dst` membership of address,protocol:port; false when the set is missing. */
+  contains(base: string, protocol: Protocol, address: string, port: number): boolean {
+    const set = this.set(base, address);
+    if (!set) return false;
+    return ipsetMatch(set, ['dst', 'dst'], { src: address, dst: address, proto: protocol, sport: 0, dport: port }) === true;
+  }
+
+  /** Whether a NodePort is listed in kube-proxy's NodePort set for its protocol. */
+  nodePortListed(protocol: Protocol, address: string, port: number): boolean {
+    const family = address.includes(':') ? 'inet6' : 'inet';
+    const set = this.ipsets?.get(nodePortSetName(protocol, false, family));
+    if (!set) return false;
+    const directions = set.dimensions.length === 1 ? (['dst'] as const) : (['dst', 'dst'] as const);
+    return ipsetMatch(set, [...directions], { src: address, dst: address, proto: protocol, sport: 0, dport: port }) === true;
+  }
+
+  /** externalTrafficPolicy Local from the -LOCAL sets, for roles that have them. */
+  localPolicy(role: Role, protocol: Protocol, address: string, port: number): boolean | undefined {
+    if (!this.ipsets) return undefined;
+    if (role === 'external') return this.contains('KUBE-EXTERNAL-IP-LOCAL', protocol, address, port);
+    if (role === 'loadbalancer') return this.set('KUBE-LOAD-BALANCER-LOCAL', address) ? this.contains('KUBE-LOAD-BALANCER-LOCAL', protocol, address, port) : undefined;
+    if (role === 'nodeport') {
+      const family = address.includes(':') ? 'inet6' : 'inet';
+      const set = this.ipsets.get(nodePortSetName(protocol, true, family));
+      if (!set) return undefined;
+      const directions = set.dimensions.length === 1 ? ['dst' as const] : ['dst' as const, 'dst' as const];
+      return ipsetMatch(set, directions, { src: address, dst: address, proto: protocol, sport: 0, dport: port }) === true;
+    }
+    return undefined;
+  }
+
+  /** kube-proxy puts only endpoints on this node into KUBE-LOOP-BACK (endpoint, proto:port, endpoint). */
+  isLocalEndpoint(vs: VirtualServer, server: RealServer): boolean | undefined {
+    const set = this.set('KUBE-LOOP-BACK', server.address);
+    if (!set) return undefined;
+    const match = ipsetMatch(set, ['dst', 'dst', 'src'], {
+      src: server.address, dst: server.address, proto: vs.protocol.toLowerCase(), sport: 0, dport: server.port,
+    });
+    return match;
+  }
+
+  /** A member comment of the form `ns/name:port`, the only place an ipset could carry a Service name. */
+  memberComment(base: string, entry: Classified): string | undefined {
+    const set = this.set(base, entry.address);
+    if (!set) return undefined;
+    for (const member of set.members) {
+      if (!member.comment || !/^[^/\s]+\/[^/\s]+$/.test(member.comment)) continue;
+      const parsed = /^([^,]+),([a-z]+):(\d+)$/.exec(member.element);
+      if (parsed && normalizeIp(parsed[1]!) === entry.address && parsed[2] === entry.protocol && Number(parsed[3]) === entry.vs.port) {
+        return member.comment;
+      }
+    }
+    return undefined;
+  }
+
+  /** Allowed source ranges of a load-balancer IP from KUBE-LOAD-BALANCER-SOURCE-CIDR. */
+  sourceRanges(entry: Classified): string[] {
+    const set = this.set('KUBE-LOAD-BALANCER-SOURCE-CIDR', entry.address);
+    const prefix = `${entry.vs.address},${entry.protocol}:${entry.vs.port},`;
+    return (set?.members ?? []).filter((member) => member.element.startsWith(prefix)).map((member) => member.element.slice(prefix.length));
+  }
+}
+
+/**
+ * Service names from iptables comments kube-proxy writes in iptables mode (`ns/name:port cluster IP` on a
+ * `-d IP -p proto --dport PORT` rule), keyed `proto|ip|port`; NodePort comments are keyed `nodeport|proto|port`.
+ * In a pure IPVS node there are none; they appear when iptables-mode rules remain beside IPVS.
+ */
+function serviceNamesFromIptables(ruleset: Ruleset | undefined): Map<string, string> {
+  const names = new Map<string, string>();
+  const nat = ruleset?.tables.get('nat');
+  for (const chain of nat?.chains.values() ?? []) {
+    for (const rule of chain.rules) {
+      if (!rule.raw.includes('--comment')) continue;
+      const comment = parseKubeComment(rule.comment);
+      if (!comment.service) continue;
+      const protocol = rule.protocol?.value;
+      const dport = rule.matches.flatMap((match) => match.options).find((option) => option.name === 'dport' && !option.negated)?.args[0];
+      if (!protocol || !dport) continue;
+      const destination = rule.destination && !rule.destination.negated ? normalizeIp(rule.destination.value.replace(/\/(32|128)$/, '')) : undefined;
+      if (comment.kind === 'cluster-ip' && destination) names.set(`${protocol}|${destination}|${Number(dport)}`, comment.service);
+      if (comment.kind === 'external-ip' && destination) names.set(`external|${protocol}|${destination}|${Number(dport)}`, comment.service);
+      if (comment.kind === 'loadbalancer-ip' && destination) names.set(`loadbalancer|${protocol}|${destination}|${Number(dport)}`, comment.service);
+      if (comment.kind === 'nodeport') names.set(`nodeport|${protocol}|${Number(dport)}`, comment.service);
+    }
+  }
+  return names;
+}
+
+function label(vs: VirtualServer): string {
+  return vs.protocol === 'FWM' ? `FWM ${vs.fwmark}` : `${vs.protocol} ${formatAddress(vs.address)}:${vs.port}`;
+}
+
+function formatAddress(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+function formatEndpoint(server: RealServer): string {
+  return `${formatAddress(server.address)}:${server.port}`;
+}
+
+function endpointKey(server: RealServer): string {
+  return `${normalizeIp(server.address) ?? server.address}:${server.port}`;
+}
