@@ -45,7 +45,6 @@ interface Flow {
   /** Rules this flow passed that the tracer could not evaluate. */
   unsure: string[];
   lastAccept: RuleRef | null;
-  service: string | null;
 }
 
 type Effect =
@@ -105,7 +104,6 @@ class NftTracer {
       steps: [],
       unsure: [],
       lastAccept: null,
-      service: null,
     };
     const outcomes: TraceOutcome[] = [];
     let flows = [start];
