@@ -1,0 +1,78 @@
+/**
+ * Benchmark child: in a fresh process, analyses one snapshot (parse + index + Service tree, first level
+ * read) and traces the given packets one by one, then prints times and memory as one JSON line.
+ * Run by bench.ts as `node --expose-gc --import tsx bench/child/measureAnalysis.ts DIR PACKETS.json`.
+ */
+
+import { readFileSync } from 'node:fs';
+import { analyzeSnapshot } from '../../src/core/analyze';
+import { tracePacket } from '../../src/core/trace/tracePacket';
+import type { BenchmarkPacket, PacketKind } from '../packets';
+import { collectGarbage, megabytes, printResult, readSnapshot, timed } from './childSupport';
+
+function percentile(sorted: number[], fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
+  return sorted[Math.max(0, index)] as number;
+}
+
+const [dir = '', packetsFile = ''] = process.argv.slice(2);
+const packets = JSON.parse(readFileSync(packetsFile, 'utf8')) as BenchmarkPacket[];
+collectGarbage();
+const baselineRss = process.memoryUsage().rss;
+const snapshot = readSnapshot(dir);
+const fileBytes = Object.values(snapshot.files).reduce((sum, text) => sum + (text?.length ?? 0), 0);
+collectGarbage();
+const beforeHeap = process.memoryUsage().heapUsed;
+
+const analysis = timed(() => {
+  const result = analyzeSnapshot(snapshot);
+  // The tree's first level: what the editor shows when the snapshot opens.
+  const labels = result.services.services.map((service) => service.id);
+  return { result, firstLevel: labels.length };
+});
+const afterAnalysis = process.memoryUsage();
+collectGarbage();
+const retainedHeap = process.memoryUsage().heapUsed - beforeHeap;
+
+const first = packets[0];
+const firstTrace = first === undefined ? undefined : timed(() => tracePacket(analysis.value.result, first.packet));
+const durations: number[] = [];
+const byKind = new Map<PacketKind, number[]>();
+const withService = new Map<PacketKind, number>();
+for (const { kind, packet } of packets) {
+  const started = performance.now();
+  const trace = tracePacket(analysis.value.result, packet);
+  const elapsed = performance.now() - started;
+  durations.push(elapsed);
+  const list = byKind.get(kind) ?? [];
+  list.push(elapsed);
+  byKind.set(kind, list);
+  if (trace.service !== null) withService.set(kind, (withService.get(kind) ?? 0) + 1);
+}
+durations.sort((a, b) => a - b);
+const kinds: Record<string, { count: number; medianMs: number; p99Ms: number; withService: number }> = {};
+for (const [kind, list] of byKind) {
+  list.sort((a, b) => a - b);
+  kinds[kind] = { count: list.length, medianMs: percentile(list, 0.5), p99Ms: percentile(list, 0.99), withService: withService.get(kind) ?? 0 };
+}
+
+printResult({
+  mode: analysis.value.result.mode,
+  services: analysis.value.firstLevel,
+  diagnostics: analysis.value.result.diagnostics.length,
+  analyzeWallMs: analysis.wallMs,
+  analyzeCpuMs: analysis.cpuMs,
+  firstTraceMs: firstTrace?.wallMs ?? Number.NaN,
+  traces: durations.length,
+  traceMedianMs: percentile(durations, 0.5),
+  traceP99Ms: percentile(durations, 0.99),
+  traceMaxMs: durations[durations.length - 1] ?? Number.NaN,
+  kinds,
+  fileMB: megabytes(fileBytes),
+  baselineRssMB: megabytes(baselineRss),
+  rssAfterAnalysisMB: megabytes(afterAnalysis.rss),
+  peakRssMB: megabytes(process.resourceUsage().maxRSS * 1024),
+  heapAfterAnalysisMB: megabytes(afterAnalysis.heapUsed),
+  retainedHeapMB: megabytes(retainedHeap),
+});

@@ -1,0 +1,20 @@
+/**
+ * Benchmark child: parses one snapshot's iptables-save.txt once, in a fresh process, and prints the
+ * wall and CPU time. Run by bench.ts as `node --expose-gc --import tsx bench/child/measureParse.ts DIR`.
+ */
+
+import { parseIptablesSave } from '../../src/core/iptables/parseIptablesSave';
+import { collectGarbage, printResult, readSnapshot, timed } from './childSupport';
+
+const dir = process.argv[2] ?? '';
+const text = readSnapshot(dir).files['iptables-save.txt'] ?? '';
+collectGarbage();
+const parsed = timed(() => parseIptablesSave(text));
+let rules = 0;
+for (const table of parsed.value.value.tables.values()) for (const chain of table.chains.values()) rules += chain.rules.length;
+printResult({
+  parseWallMs: parsed.wallMs,
+  parseCpuMs: parsed.cpuMs,
+  rules,
+  diagnostics: parsed.value.diagnostics.length,
+});
