@@ -14,8 +14,8 @@ export const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..',
 
 /**
  * What kube-proxy means the rules to do with one probe: pods that answer (and whether masqueraded), a
- * refusal (an ICMP error or a reset: ECONNREFUSED), or a drop (a timeout; for a connection from the node
- * itself, whose SYN is dropped on the way out, connect() fails at once with EPERM).
+ * refusal (an ICMP error or a reset: ECONNREFUSED), or a drop (a timeout; a SYN that netfilter drops on
+ * the node's own output path may instead fail connect() at once with EPERM, so that counts as a drop too).
  */
 export type Intent = { pods: Record<string, { masquerade: boolean }> } | 'refused' | 'dropped';
 
