@@ -12,7 +12,7 @@ const targets = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode', 'cpu-features'],
+    external: ['vscode', 'cpu-features', '*.node'],
   },
   {
     entryPoints: ['src/cli/main.ts'],
@@ -20,7 +20,7 @@ const targets = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['cpu-features'],
+    external: ['cpu-features', '*.node'],
     banner: { js: '#!/usr/bin/env node' },
   },
   {

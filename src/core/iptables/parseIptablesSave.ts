@@ -31,11 +31,15 @@ class SavedRule implements Rule {
   ) {}
 
   private details(): RuleDetails {
-    if (!this.#details) {
-      const tokens = tokenizeRule(this.raw);
-      this.#details = parseRuleDetails(tokens, ruleBodyStart(tokens.tokens));
-    }
+    this.#details ??= this.readDetails();
     return this.#details;
+  }
+
+  /** The rule's details, parsed afresh unless already cached; reading them this way does not cache them. */
+  readDetails(): RuleDetails {
+    if (this.#details) return this.#details;
+    const tokens = tokenizeRule(this.raw);
+    return parseRuleDetails(tokens, ruleBodyStart(tokens.tokens));
   }
 
   get source(): Negatable<string> | undefined {
@@ -291,4 +295,12 @@ function truncate(text: string): string {
 /** The name a rule jumps or goes to, read without parsing the whole rule. */
 export function ruleTargetName(rule: Rule): string | undefined {
   return rule instanceof SavedRule ? rule.targetChain : rule.target?.name;
+}
+
+/**
+ * A rule's details without keeping them in memory afterwards: for passes over every rule (the Service tree)
+ * that would otherwise hold a parsed copy of the whole ruleset.
+ */
+export function peekRuleDetails(rule: Rule): Pick<Rule, 'source' | 'destination' | 'protocol' | 'matches' | 'target' | 'comment'> {
+  return rule instanceof SavedRule ? rule.readDetails() : rule;
 }

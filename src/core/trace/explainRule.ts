@@ -37,7 +37,7 @@ function describeConditions(rule: Rule, packet: PacketState): string {
       if (srcType) parts.push(`source ${packet.src} is ${srcType.negated ? 'not ' : ''}a ${srcType.args[0]} address of this node`);
     } else if (match.module === 'mark') {
       const mark = option(match.options, 'mark');
-      if (mark) parts.push(`mark 0x${packet.mark.toString(16)} ${mark.negated ? 'does not carry' : 'carries'} ${mark.args[0]}`);
+      if (mark) parts.push(`mark 0x${packet.mark.toString(16)} ${mark.negated ? 'does not match' : 'matches'} ${mark.args[0]}`);
     } else if (match.module === 'set') {
       const set = option(match.options, 'match-set');
       if (set) parts.push(`the packet is ${set.negated ? 'not ' : ''}in ipset ${set.args[0]} (${set.args[1]})`);

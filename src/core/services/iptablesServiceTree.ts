@@ -1,0 +1,316 @@
+/**
+ * Rebuilds the Services kube-proxy programmed in iptables mode from the nat and filter tables: each Service
+ * port's ClusterIP, NodePort, external and load-balancer IPs, traffic policies, affinity, endpoints with their
+ * exact shares, and the chain path. Rule details are read without caching, so a 200,000-rule node stays small.
+ */
+
+import type { Chain, Rule, Ruleset } from '../iptables/model';
+import { peekRuleDetails, ruleTargetName } from '../iptables/parseIptablesSave';
+import { classifyChain, parseKubeComment, splitServiceId } from '../iptables/vocabulary';
+import type { Protocol } from '../trace/result';
+import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree, SourceRef } from './model';
+
+type Details = ReturnType<typeof peekRuleDetails>;
+
+function option(details: Details, module: string | undefined, name: string): string[] | undefined {
+  for (const match of details.matches) {
+    if (module && match.module !== module) continue;
+    const found = match.options.find((candidate) => candidate.name === name && !candidate.negated);
+    if (found) return found.args;
+  }
+  return undefined;
+}
+
+function dportOf(details: Details): number | undefined {
+  const port = option(details, details.protocol?.value, 'dport') ?? option(details, undefined, 'dport');
+  return port && /^\d+$/.test(port[0]) ? Number(port[0]) : undefined;
+}
+
+function protocolOf(details: Details): Protocol {
+  const value = details.protocol?.value;
+  return value === 'udp' || value === 'sctp' ? value : 'tcp';
+}
+
+function hostOf(prefix: string | undefined): string | undefined {
+  if (!prefix) return undefined;
+  const [ip, bits] = prefix.split('/');
+  return bits === undefined || bits === '32' ? ip : undefined;
+}
+
+/** The endpoint chains of a KUBE-SVC/SVL chain with each one's share of the traffic entering it. */
+interface EndpointPick {
+  chain: string;
+  share: number;
+  rule: Rule;
+  endpointFromComment?: { ip: string; port: number };
+}
+
+interface ServiceChainReading {
+  picks: EndpointPick[];
+  affinitySeconds: number | null;
+  clusterCidrs: string[];
+}
+
+function readServiceChain(chain: Chain): ServiceChainReading {
+  const picks: EndpointPick[] = [];
+  let remaining = 1;
+  let affinitySeconds: number | null = null;
+  const clusterCidrs: string[] = [];
+  for (const rule of chain.rules) {
+    const target = ruleTargetName(rule);
+    if (!target) continue;
+    const details = peekRuleDetails(rule);
+    if (target === 'KUBE-MARK-MASQ') {
+      if (details.source?.negated) clusterCidrs.push(details.source.value);
+      continue;
+    }
+    if (!target.startsWith('KUBE-SEP-')) continue;
+    const recent = details.matches.find((match) => match.module === 'recent');
+    if (recent) {
+      const seconds = recent.options.find((candidate) => candidate.name === 'seconds');
+      if (seconds) affinitySeconds = Number(seconds.args[0]);
+      continue;
+    }
+    const statistic = details.matches.find((match) => match.module === 'statistic');
+    const probabilityText = statistic?.options.find((candidate) => candidate.name === 'probability')?.args[0];
+    const everyText = statistic?.options.find((candidate) => candidate.name === 'every')?.args[0];
+    const probability = probabilityText !== undefined ? Number(probabilityText) : everyText !== undefined ? 1 / Number(everyText) : 1;
+    const share = remaining * probability;
+    remaining -= share;
+    picks.push({ chain: target, share, rule, endpointFromComment: parseKubeComment(details.comment).endpoint });
+  }
+  return { picks, affinitySeconds, clusterCidrs };
+}
+
+function readEndpointChain(chain: Chain | undefined): { ip: string; port: number } | undefined {
+  for (const rule of chain?.rules ?? []) {
+    if (ruleTargetName(rule) !== 'DNAT') continue;
+    const to = peekRuleDetails(rule).target?.options.find((candidate) => candidate.name === 'to-destination')?.args[0];
+    const match = to ? /^([\d.]+):(\d+)/.exec(to) : null;
+    if (match) return { ip: match[1], port: Number(match[2]) };
+  }
+  return undefined;
+}
+
+interface Draft extends ServiceInfo {
+  serviceChain?: string;
+  localChain?: string;
+  externalChain?: string;
+  firewallChain?: string;
+}
+
+export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
+  const warnings: string[] = [];
+  const nat = ruleset.tables.get('nat');
+  const filter = ruleset.tables.get('filter');
+  const file = ruleset.file;
+  const drafts = new Map<string, Draft>();
+  const ref = (line: number): SourceRef => ({ file, line });
+
+  const draftFor = (id: string, protocol: Protocol, line: number): Draft => {
+    let draft = drafts.get(`${id}/${protocol}`);
+    if (!draft) {
+      const { namespace, name, portName } = splitServiceId(id);
+      draft = {
+        id,
+        namespace,
+        name,
+        portName,
+        protocol,
+        clusterIP: null,
+        nodePort: null,
+        externalIPs: [],
+        loadBalancerIPs: [],
+        sourceRanges: [],
+        externalTrafficPolicy: null,
+        internalTrafficPolicy: null,
+        sessionAffinitySeconds: null,
+        endpoints: [],
+        path: [],
+        warnings: [],
+        source: ref(line),
+      };
+      drafts.set(`${id}/${protocol}`, draft);
+    }
+    return draft;
+  };
+
+  // Entry rules: KUBE-SERVICES (cluster, external and load-balancer IPs) and KUBE-NODEPORTS.
+  for (const rule of nat?.chains.get('KUBE-SERVICES')?.rules ?? []) {
+    const target = ruleTargetName(rule);
+    if (!target || !/^KUBE-(SVC|SVL|EXT|FW|XLB)-/.test(target)) continue;
+    const details = peekRuleDetails(rule);
+    const comment = parseKubeComment(details.comment);
+    const draft = draftFor(comment.service ?? target, protocolOf(details), rule.line);
+    const ip = hostOf(details.destination?.value);
+    const port = dportOf(details);
+    const address = ip !== undefined && port !== undefined ? { ip, port } : undefined;
+    if (comment.kind === 'external-ip') {
+      if (address) draft.externalIPs.push(address);
+    } else if (comment.kind === 'loadbalancer-ip') {
+      if (address) draft.loadBalancerIPs.push(address);
+    } else {
+      draft.clusterIP ??= address ?? null;
+      draft.source = ref(rule.line);
+    }
+    assignChain(draft, target, comment.kind === 'cluster-ip' || comment.kind === 'other');
+  }
+  for (const rule of nat?.chains.get('KUBE-NODEPORTS')?.rules ?? []) {
+    const target = ruleTargetName(rule);
+    if (!target || !/^KUBE-(SVC|SVL|EXT|FW|XLB)-/.test(target)) continue;
+    const details = peekRuleDetails(rule);
+    const comment = parseKubeComment(details.comment);
+    const draft = draftFor(comment.service ?? target, protocolOf(details), rule.line);
+    draft.nodePort = dportOf(details) ?? draft.nodePort;
+    assignChain(draft, target, false);
+  }
+
+  // Services without endpoints appear only as REJECT/DROP rules in the filter table.
+  for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
+    for (const rule of filter?.chains.get(chainName)?.rules ?? []) {
+      const details = peekRuleDetails(rule);
+      const comment = parseKubeComment(details.comment);
+      if (!comment.service) continue;
+      const draft = draftFor(comment.service, protocolOf(details), rule.line);
+      const ip = hostOf(details.destination?.value);
+      const port = dportOf(details);
+      if (comment.kind === 'no-endpoints') {
+        const isLocalType = details.matches.some((match) => match.module === 'addrtype');
+        if (isLocalType && port !== undefined) draft.nodePort ??= port;
+        else if (ip && port !== undefined && chainName === 'KUBE-SERVICES') draft.clusterIP ??= { ip, port };
+        else if (ip && port !== undefined && !draft.externalIPs.some((a) => a.ip === ip && a.port === port)) draft.externalIPs.push({ ip, port });
+        addWarning(draft, `${comment.service} has no endpoints: kube-proxy REJECTs its traffic (filter ${chainName}, line ${rule.line}).`);
+      } else if (comment.kind === 'no-local-endpoints') {
+        draft.externalTrafficPolicy = 'Local';
+        addWarning(draft, `${comment.service} has no endpoints on this node: external traffic (traffic policy Local) is dropped (filter ${chainName}, line ${rule.line}).`);
+      } else if (comment.kind === 'health-check') {
+        draft.externalTrafficPolicy = 'Local';
+      }
+    }
+  }
+
+  const referenced = collectJumpTargets(ruleset);
+  for (const draft of drafts.values()) completeDraft(draft, nat?.chains, ref);
+
+  // Chains kube-proxy no longer uses but did not delete.
+  for (const chain of nat?.chains.values() ?? []) {
+    const kind = classifyChain(chain.name).kind;
+    if ((kind === 'service' || kind === 'endpoint' || kind === 'external' || kind === 'service-local' || kind === 'firewall') && !referenced.has(chain.name)) {
+      warnings.push(`${chain.name} (nat, line ${chain.line}) is not jumped to from anywhere: a stale chain.`);
+    }
+  }
+  const services = [...drafts.values()].map(toServiceInfo).sort((a, b) => a.id.localeCompare(b.id) || a.protocol.localeCompare(b.protocol));
+  return { mode: 'iptables', services, warnings };
+}
+
+function assignChain(draft: Draft, target: string, fromClusterIP: boolean): void {
+  if (target.startsWith('KUBE-SVC-')) draft.serviceChain ??= target;
+  else if (target.startsWith('KUBE-SVL-')) {
+    draft.localChain ??= target;
+    if (fromClusterIP) draft.internalTrafficPolicy = 'Local';
+  } else if (target.startsWith('KUBE-EXT-') || target.startsWith('KUBE-XLB-')) draft.externalChain ??= target;
+  else if (target.startsWith('KUBE-FW-')) draft.firewallChain ??= target;
+}
+
+function addWarning(draft: Draft, warning: string): void {
+  if (!draft.warnings.includes(warning)) draft.warnings.push(warning);
+}
+
+function collectJumpTargets(ruleset: Ruleset): Set<string> {
+  const targets = new Set<string>();
+  for (const table of ruleset.tables.values()) {
+    for (const chain of table.chains.values()) {
+      for (const rule of chain.rules) {
+        const target = ruleTargetName(rule);
+        if (target) targets.add(target);
+      }
+    }
+  }
+  return targets;
+}
+
+function completeDraft(draft: Draft, chains: Map<string, Chain> | undefined, ref: (line: number) => SourceRef): void {
+  if (!chains) return;
+  const chainNode = (name: string, kind: PathNode['kind'], label = name): PathNode => {
+    const chain = chains.get(name);
+    return { label, kind, source: chain ? ref(chain.line) : undefined, children: [] };
+  };
+  // The firewall and external chains tell the policies and lead to the service chains.
+  if (draft.firewallChain) {
+    const fw = chains.get(draft.firewallChain);
+    for (const rule of fw?.rules ?? []) {
+      const details = peekRuleDetails(rule);
+      if (details.source && !details.source.negated && ruleTargetName(rule)?.startsWith('KUBE-EXT-')) draft.sourceRanges.push(details.source.value);
+      if (!draft.externalChain && ruleTargetName(rule)?.startsWith('KUBE-EXT-')) draft.externalChain = ruleTargetName(rule);
+    }
+  }
+  const externalNode = draft.externalChain ? chainNode(draft.externalChain, 'external-chain') : undefined;
+  if (draft.externalChain) {
+    for (const rule of chains.get(draft.externalChain)?.rules ?? []) {
+      const target = ruleTargetName(rule);
+      if (target?.startsWith('KUBE-SVL-')) {
+        draft.externalTrafficPolicy = 'Local';
+        draft.localChain ??= target;
+      } else if (target?.startsWith('KUBE-SVC-')) {
+        draft.serviceChain ??= target;
+        if (rule === chains.get(draft.externalChain)!.rules.at(-1)) draft.externalTrafficPolicy ??= 'Cluster';
+      }
+    }
+    draft.externalTrafficPolicy ??= draft.externalChain.startsWith('KUBE-XLB-') ? 'Local' : 'Cluster';
+  }
+  if (draft.clusterIP && !draft.internalTrafficPolicy) draft.internalTrafficPolicy = draft.serviceChain ? 'Cluster' : null;
+
+  const endpointChildren = (serviceChain: string, local: boolean): { node: PathNode; endpoints: EndpointInfo[] } => {
+    const chain = chains.get(serviceChain);
+    const node = chainNode(serviceChain, local ? 'local-chain' : 'service-chain');
+    const endpoints: EndpointInfo[] = [];
+    if (!chain) {
+      addWarning(draft, `${serviceChain} is jumped to but not declared in the nat table.`);
+      return { node, endpoints };
+    }
+    const reading = readServiceChain(chain);
+    if (reading.affinitySeconds !== null) draft.sessionAffinitySeconds = reading.affinitySeconds;
+    for (const pick of reading.picks) {
+      const endpoint = readEndpointChain(chains.get(pick.chain)) ?? pick.endpointFromComment;
+      if (!endpoint) addWarning(draft, `${pick.chain} has no DNAT rule: it cannot deliver traffic.`);
+      const label = endpoint ? `${pick.chain} → ${endpoint.ip}:${endpoint.port}` : pick.chain;
+      const sepChain = chains.get(pick.chain);
+      node.children.push({ label, kind: 'endpoint-chain', share: pick.share, source: sepChain ? ref(sepChain.line) : ref(pick.rule.line), children: [] });
+      if (endpoint) {
+        endpoints.push({ ip: endpoint.ip, port: endpoint.port, share: pick.share, chain: pick.chain, source: sepChain ? ref(sepChain.line) : undefined, local });
+      }
+    }
+    if (reading.picks.length === 0) addWarning(draft, `${serviceChain} has no endpoint chains: traffic that reaches it is not load-balanced.`);
+    return { node, endpoints };
+  };
+
+  if (draft.serviceChain) {
+    const { node, endpoints } = endpointChildren(draft.serviceChain, false);
+    draft.endpoints = endpoints;
+    draft.path.push(node);
+  }
+  if (draft.localChain) {
+    const { node, endpoints } = endpointChildren(draft.localChain, true);
+    if (!draft.serviceChain) draft.endpoints = endpoints;
+    else for (const endpoint of draft.endpoints) endpoint.local = endpoints.some((local) => local.ip === endpoint.ip && local.port === endpoint.port);
+    draft.path.push(node);
+  }
+  if (externalNode) {
+    const lead = draft.externalTrafficPolicy === 'Local' ? draft.localChain : draft.serviceChain;
+    if (lead) externalNode.children.push({ label: lead, kind: lead.startsWith('KUBE-SVL-') ? 'local-chain' : 'service-chain', source: chains.get(lead) ? ref(chains.get(lead)!.line) : undefined, children: [] });
+    draft.path.push(externalNode);
+  }
+  if (draft.firewallChain) {
+    const node = chainNode(draft.firewallChain, 'firewall-chain');
+    if (draft.externalChain) node.children.push({ label: draft.externalChain, kind: 'external-chain', children: [] });
+    draft.path.push(node);
+  }
+  if (draft.endpoints.length === 0 && !draft.warnings.some((warning) => warning.includes('no endpoints'))) {
+    addWarning(draft, `${draft.id} has no endpoints in the nat table.`);
+  }
+}
+
+function toServiceInfo(draft: Draft): ServiceInfo {
+  const { serviceChain: _s, localChain: _l, externalChain: _e, firewallChain: _f, ...info } = draft;
+  return info;
+}

@@ -1,0 +1,65 @@
+/**
+ * The one entry point for tracing: picks the tracer for the snapshot's dataplane mode and wires the parsed
+ * files into it (local routes, ipsets, IPVS lookups).
+ */
+
+import type { Analysis } from '../analyze';
+import { ipsetMatch } from '../ipset/ipsetMatch';
+import { lookupVirtualServer } from '../ipvs/lookupVirtualServer';
+import { realServerShares } from '../ipvs/realServerShares';
+import type { IpvsLookup } from './ipvsStep';
+import type { Packet, TraceResult } from './result';
+import { traceIptables } from './traceIptables';
+
+function ipvsLookupOf(analysis: Analysis): IpvsLookup | undefined {
+  const table = analysis.ipvs;
+  if (!table) return undefined;
+  return (proto, ip, port) => {
+    const server = lookupVirtualServer(table, proto, ip, port);
+    if (!server) return undefined;
+    return {
+      raw: server.raw.trim(),
+      line: server.line,
+      scheduler: server.scheduler,
+      persistentSeconds: server.persistentSeconds,
+      choices: realServerShares(server).map(({ server: real, share }) => ({
+        ip: real.address,
+        port: real.port,
+        share,
+        forward: real.forward || 'Masq',
+        weight: real.weight ?? 1,
+        line: real.line,
+        raw: real.raw,
+      })),
+    };
+  };
+}
+
+export function tracePacket(analysis: Analysis, packet: Packet): TraceResult {
+  const ipsets = analysis.ipsets;
+  const serviceChains = new Map<string, string>();
+  for (const service of analysis.services.services) {
+    for (const node of service.path) serviceChains.set(node.label, service.id);
+  }
+  const mode = analysis.mode === 'ipvs' ? 'ipvs' : 'iptables';
+  const result = traceIptables(
+    {
+      mode,
+      ruleset: analysis.iptables ?? { file: 'iptables-save.txt', tables: new Map(), notices: [] },
+      routes: analysis.routes,
+      mainRoutes: analysis.mainRoutes,
+      ipsetMatch: ipsets
+        ? (name, directions, state) => {
+            const set = ipsets.get(name);
+            return set ? ipsetMatch(set, directions, state) : undefined;
+          }
+        : undefined,
+      ipvs: ipvsLookupOf(analysis),
+      serviceOfChain: (chain) => serviceChains.get(chain),
+    },
+    packet,
+  );
+  if (!analysis.iptables) result.warnings.unshift('iptables-save.txt was not collected: no rules could be traced.');
+  if (analysis.mode === 'none') result.warnings.unshift(`No kube-proxy dataplane was found on this node: ${analysis.modeReason}`);
+  return result;
+}
