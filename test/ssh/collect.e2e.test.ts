@@ -1,0 +1,168 @@
+// End to end: a network namespace holding kube-proxy's iptables rules and an ipset plays the node, a real
+// OpenSSH sshd runs every command inside it, and `netpath collect` gathers the snapshot. Each file must equal
+// what the same command prints in the namespace, meta.json must record the missing ipvsadm, and the core
+// tracer must answer on the collected folder.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { runCollect } from '../../src/cli/collectCommand';
+import { analyzeSnapshot } from '../../src/core/analyze';
+import { SNAPSHOT_FILES } from '../../src/core/snapshot';
+import type { Snapshot } from '../../src/core/snapshot';
+import { tracePacket } from '../../src/core/trace/tracePacket';
+import type { CollectionMeta } from '../../src/node/collect/collectSnapshot';
+import { sshdSkipReason, startSshd } from '../helpers/sshd';
+import type { Sshd } from '../helpers/sshd';
+import { createNodeNamespace, NODE_IP, namespaceSkipReason, withoutComments } from './nodeNamespace';
+import type { NodeNamespace } from './nodeNamespace';
+import { createClientHome, recordingIo } from './sshClient';
+
+const run = promisify(execFile);
+const skipReason = sshdSkipReason() ?? namespaceSkipReason();
+
+let ns: NodeNamespace | undefined;
+let sshd: Sshd | undefined;
+let work: string;
+
+before(async () => {
+  if (skipReason) return;
+  work = await mkdtemp(join(tmpdir(), 'npssh-e2e-'));
+  ns = await createNodeNamespace({ legacyRule: true });
+  sshd = await startSshd({ netns: ns.name });
+});
+
+after(async () => {
+  await sshd?.stop();
+  await ns?.remove();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+async function readSnapshot(dir: string): Promise<Snapshot> {
+  const files: Snapshot['files'] = {};
+  for (const name of SNAPSHOT_FILES) {
+    try {
+      files[name] = await readFile(join(dir, name), 'utf8');
+    } catch {
+      // Not collected.
+    }
+  }
+  return { name: dir, files };
+}
+
+test('collect through sshd: every file equals the command run in the node namespace', { skip: skipReason ?? false }, async () => {
+  const client = await createClientHome(sshd!, 'trusted');
+  try {
+    const out = join(work, 'snapshot');
+    const io = recordingIo(true);
+    const code = await runCollect(['testnode', '--out', out], io, { resolveContext: client.context });
+    assert.equal(code, 0, io.err.join(''));
+
+    const listed = (await readdir(out)).sort();
+    assert.deepEqual(listed, [
+      'addr.txt',
+      'ip6tables-save.txt',
+      'ipset.txt',
+      'iptables-legacy-save.txt',
+      'iptables-save.txt',
+      'meta.json',
+      'nft.txt',
+      'route-local.txt',
+      'route-main.txt',
+    ]);
+    const file = (name: string) => readFile(join(out, name), 'utf8');
+
+    // iptables-save's `#` lines carry the time of the save; everything else must match byte for byte.
+    assert.equal(withoutComments(await file('iptables-save.txt')), withoutComments(await ns!.exec(['iptables-save'])));
+    assert.equal(withoutComments(await file('iptables-legacy-save.txt')), withoutComments(await ns!.exec(['iptables-legacy-save'])));
+    assert.match(await file('iptables-save.txt'), /:KUBE-SVC-WEBHTTP7QK2M4Z5X/);
+    assert.equal(await file('ipset.txt'), await ns!.exec(['ipset', '-L']));
+    assert.equal(await file('route-local.txt'), await ns!.exec(['ip', 'route', 'show', 'table', 'local']));
+    assert.equal(await file('route-main.txt'), await ns!.exec(['ip', 'route', 'show', 'table', 'main']));
+    assert.equal(await file('addr.txt'), await ns!.exec(['ip', '-o', 'addr', 'show']));
+    assert.equal(await file('nft.txt'), await ns!.exec(['nft', 'list', 'ruleset']));
+    assert.match(await file('route-local.txt'), new RegExp(`local ${NODE_IP.replace(/\./g, '\\.')} dev eth0`));
+
+    const meta = JSON.parse(await file('meta.json')) as CollectionMeta;
+    assert.equal(meta.complete, true);
+    assert.equal(meta.node, (await ns!.exec(['uname', '-n'])).trim());
+    assert.equal(meta.address, `127.0.0.1:${sshd!.port}`);
+    assert.equal(meta.iptablesBackend, 'nft');
+    assert.equal(meta.files['iptables-save.txt'], 'iptables-nft-save');
+    assert.equal(meta.files['iptables-legacy-save.txt'], 'iptables-legacy-save');
+    assert.ok(meta.warnings.some((warning) => warning.includes('Both iptables backends')), meta.warnings.join('\n'));
+    // ipvsadm is not installed on this machine: recorded, not fatal.
+    assert.deepEqual(meta.missingTools, ['ipvsadm']);
+    assert.equal(meta.commands['ipvsadm -Ln']!.status, 'missing');
+    assert.equal(meta.commands['ipvsadm -Ln']!.exitCode, 127);
+    assert.equal(meta.commands['ipvsadm -Ln']!.file, null);
+    for (const [id, record] of Object.entries(meta.commands)) {
+      assert.ok(Array.isArray(record.argv) && record.argv.length > 0, id);
+      assert.equal(typeof record.milliseconds, 'number', id);
+      if (record.file) assert.equal((await stat(join(out, record.file))).size, record.bytes, `${id} bytes`);
+    }
+
+    // A progress line per command on a terminal, then the summary.
+    const printed = io.out.join('');
+    for (const id of ['iptables-nft-save', 'ipset -L', 'ipvsadm -Ln', 'ip route show table local']) assert.ok(printed.includes(`  ${id} `), printed);
+    assert.match(printed, /not installed/);
+    assert.match(printed, /Snapshot of .* written to /);
+
+    // The tracer answers on the collected folder: a pod on another node reaching the ClusterIP, and an
+    // outside client reaching the NodePort (masqueraded, as kube-proxy's KUBE-EXT chain marks it).
+    const analysis = analyzeSnapshot(await readSnapshot(out));
+    assert.equal(analysis.mode, 'iptables');
+    const clusterIp = tracePacket(analysis, { src: '10.244.3.7', dst: '10.96.100.10', proto: 'tcp', sport: 40000, dport: 80 });
+    assert.equal(clusterIp.service, 'default/web:http');
+    assert.deepEqual(
+      clusterIp.outcomes.map((o) => [o.dnat, o.probability, o.verdict, o.masquerade]).sort(),
+      [
+        [{ ip: '10.244.1.5', port: 8080 }, 0.5, 'ACCEPT', false],
+        [{ ip: '10.244.2.6', port: 8080 }, 0.5, 'ACCEPT', false],
+      ],
+    );
+    const nodePort = tracePacket(analysis, { src: '192.168.50.99', dst: NODE_IP, proto: 'tcp', sport: 40000, dport: 30080 });
+    assert.equal(nodePort.outcomes.length, 2);
+    assert.ok(nodePort.outcomes.every((o) => o.masquerade && o.delivery === 'forward'), JSON.stringify(nodePort.outcomes));
+  } finally {
+    await client.remove();
+  }
+});
+
+test('collection time compared with one plain ssh iptables-save on the same sshd', { skip: skipReason ?? false }, async (t) => {
+  const client = await createClientHome(sshd!, 'trusted');
+  try {
+    const rounds = 5;
+    const plain: number[] = [];
+    const collected: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      let started = performance.now();
+      await run('ssh', [
+        '-p', String(sshd!.port),
+        '-i', sshd!.clientKeyPath,
+        '-o', 'BatchMode=yes',
+        '-o', 'StrictHostKeyChecking=yes',
+        '-o', `UserKnownHostsFile=${client.knownHosts}`,
+        '-o', 'GlobalKnownHostsFile=/dev/null',
+        '-F', '/dev/null',
+        'root@127.0.0.1',
+        'iptables-save',
+      ]);
+      plain.push(performance.now() - started);
+      started = performance.now();
+      const io = recordingIo(false);
+      const code = await runCollect(['testnode', '--out', join(work, `timed-${round}`)], io, { resolveContext: client.context });
+      collected.push(performance.now() - started);
+      assert.equal(code, 0, io.err.join(''));
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const report = `median of ${rounds}: plain \`ssh iptables-save\` ${median(plain).toFixed(0)} ms, netpath collect (11 commands, snapshot folder) ${median(collected).toFixed(0)} ms`;
+    t.diagnostic(report);
+    console.log(`# ${report}; plain ${plain.map((v) => v.toFixed(0)).join(' ')}; collect ${collected.map((v) => v.toFixed(0)).join(' ')}`);
+  } finally {
+    await client.remove();
+  }
+});
