@@ -1,0 +1,105 @@
+/**
+ * The composition root: activate() builds the snapshot store, the tree, the trace panel's dependencies and the
+ * language features, registers every command from the command table, and puts each disposable into
+ * context.subscriptions. Nothing else in the extension registers anything.
+ */
+
+import * as vscode from 'vscode';
+import { analyzeSnapshot } from '../core/analyze';
+import type { Analysis } from '../core/analyze';
+import { readSnapshotFolder } from '../node/snapshotFolder';
+import { COMMANDS, guarded, type CommandDeps } from './commands';
+import { registerLanguageFeatures } from './language/languageFeatures';
+import { SnapshotStore } from './snapshots/snapshotStore';
+import { DEFAULT_OUTSIDE_CLIENT } from './trace/traceSetting';
+import { ServiceTreeProvider } from './tree/serviceTreeProvider';
+import { untrustedOverrides } from './workspaceTrust';
+
+const OPENED_FOLDERS = 'kubeNetpath.openedFolders';
+
+async function loadFolder(folder: string): Promise<Analysis> {
+  return analyzeSnapshot(await readSnapshotFolder(folder));
+}
+
+export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('Kube Netpath');
+  const log = (message: string) => output.appendLine(`[${new Date().toISOString()}] ${message}`);
+  const store = new SnapshotStore(loadFolder);
+  const tree = new ServiceTreeProvider(store);
+  const view = vscode.window.createTreeView('kubeNetpath.services', { treeDataProvider: tree, showCollapseAll: true });
+  const config = () => vscode.workspace.getConfiguration('kubeNetpath');
+
+  const rememberFolder = async (folder: string, keep: boolean) => {
+    const folders = new Set(context.globalState.get<string[]>(OPENED_FOLDERS, []));
+    if (keep) folders.add(folder);
+    else folders.delete(folder);
+    await context.globalState.update(OPENED_FOLDERS, [...folders]);
+  };
+
+  const deps: CommandDeps = {
+    store,
+    tree,
+    rememberFolder,
+    log,
+    panel: {
+      extensionUri: context.extensionUri,
+      outsideClient: () => config().get<string>('trace.outsideClientAddress') || DEFAULT_OUTSIDE_CLIENT,
+      log,
+    },
+  };
+  for (const entry of COMMANDS) context.subscriptions.push(vscode.commands.registerCommand(entry.id, guarded(entry, deps)));
+
+  // Analyses for rule files opened outside the tree, one per folder, dropped when a file in it is saved.
+  const adHoc = new Map<string, Promise<Analysis | undefined>>();
+  const analysisFor = (folder: string) => {
+    const loaded = store.get(folder)?.analysis;
+    if (loaded) return Promise.resolve(loaded);
+    let pending = adHoc.get(folder);
+    if (!pending) {
+      pending = loadFolder(folder).catch((error: unknown) => {
+        log(`Could not analyse ${folder} for hovers: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      });
+      adHoc.set(folder, pending);
+    }
+    return pending;
+  };
+
+  const loadConfiguredFolders = async () => {
+    const configured = config().get<string[]>('snapshotFolders', []);
+    const remembered = context.globalState.get<string[]>(OPENED_FOLDERS, []);
+    const folders = [...new Set([...configured, ...remembered])].filter((folder) => typeof folder === 'string' && folder && !store.get(folder));
+    await Promise.all(folders.map((folder) => store.add(folder)));
+  };
+  const updateHosts = () => tree.setHosts(config().get<string[]>('hosts', []).filter((host) => typeof host === 'string' && host));
+
+  context.subscriptions.push(
+    output,
+    tree,
+    view,
+    ...registerLanguageFeatures(analysisFor),
+    vscode.workspace.onDidSaveTextDocument((document) => {
+      const folder = vscode.Uri.joinPath(document.uri, '..').fsPath;
+      adHoc.delete(folder);
+      if (store.get(folder)) void store.add(folder);
+    }),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration('kubeNetpath.snapshotFolders')) void loadConfiguredFolders();
+      if (event.affectsConfiguration('kubeNetpath.hosts')) updateHosts();
+    }),
+    store.onDidChange(() => {
+      void vscode.commands.executeCommand('setContext', 'kubeNetpath.hasSnapshots', store.list().length > 0);
+    }),
+  );
+  updateHosts();
+  void loadConfiguredFolders();
+
+  const ignored = untrustedOverrides(vscode.workspace.isTrusted, (key) => config().inspect(key));
+  if (ignored.length > 0) {
+    void vscode.window.showWarningMessage(
+      `This workspace is not trusted, so Kube Netpath ignores its settings ${ignored.map((key) => `kubeNetpath.${key}`).join(', ')}: they decide what runs on a node or which keys are used.`,
+    );
+  }
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,93 @@
+/**
+ * The vscode side of the Kube Netpath tree: turns the plain descriptions of treeModel.ts into TreeItems and
+ * fires a change when snapshots, hosts or the filter change. Children are computed only when VS Code asks.
+ */
+
+import * as vscode from 'vscode';
+import { formatDiagnostic } from '../../core/diagnostics';
+import type { LoadedSnapshot, SnapshotStore } from '../snapshots/snapshotStore';
+import { childrenOf, describeElement, type TreeElement, type TreeSnapshot, type TreeState } from './treeModel';
+
+/** At most this many parse diagnostics show under a snapshot; the rest are counted. */
+const MAX_DIAGNOSTICS = 10;
+
+export function toTreeSnapshot(loaded: LoadedSnapshot): TreeSnapshot {
+  const serious = loaded.analysis?.diagnostics.filter((diagnostic) => diagnostic.severity !== 'info') ?? [];
+  const warnings = serious.slice(0, MAX_DIAGNOSTICS).map(formatDiagnostic);
+  if (serious.length > MAX_DIAGNOSTICS) warnings.push(`… and ${serious.length - MAX_DIAGNOSTICS} more problems in the files`);
+  return {
+    id: loaded.id,
+    name: loaded.name,
+    folder: loaded.folder,
+    services: loaded.analysis?.services ?? null,
+    error: loaded.error,
+    warnings,
+  };
+}
+
+export class ServiceTreeProvider implements vscode.TreeDataProvider<TreeElement>, vscode.Disposable {
+  readonly #changed = new vscode.EventEmitter<TreeElement | undefined>();
+  readonly onDidChangeTreeData = this.#changed.event;
+  #filter = '';
+  #hosts: string[] = [];
+  #state: TreeState | undefined;
+  readonly #subscription: { dispose(): void };
+
+  constructor(private readonly store: SnapshotStore) {
+    this.#subscription = store.onDidChange(() => this.refresh());
+  }
+
+  get filter(): string {
+    return this.#filter;
+  }
+
+  setFilter(filter: string): void {
+    this.#filter = filter.trim().toLowerCase();
+    void vscode.commands.executeCommand('setContext', 'kubeNetpath.filtered', this.#filter !== '');
+    this.refresh();
+  }
+
+  setHosts(hosts: string[]): void {
+    this.#hosts = hosts;
+    this.refresh();
+  }
+
+  refresh(): void {
+    this.#state = undefined;
+    this.#changed.fire(undefined);
+  }
+
+  /** The tree's data, built once per refresh so each TreeItem does not rebuild it. */
+  state(): TreeState {
+    this.#state ??= { snapshots: this.store.list().map(toTreeSnapshot), hosts: this.#hosts, filter: this.#filter };
+    return this.#state;
+  }
+
+  getChildren(element?: TreeElement): TreeElement[] {
+    return childrenOf(this.state(), element);
+  }
+
+  getTreeItem(element: TreeElement): vscode.TreeItem {
+    const view = describeElement(this.state(), element);
+    const collapsible = {
+      none: vscode.TreeItemCollapsibleState.None,
+      collapsed: vscode.TreeItemCollapsibleState.Collapsed,
+      expanded: vscode.TreeItemCollapsibleState.Expanded,
+    }[view.collapsible];
+    const item = new vscode.TreeItem(view.label, collapsible);
+    item.id = view.id;
+    item.description = view.description;
+    item.tooltip = view.tooltip;
+    item.contextValue = view.contextValue;
+    if (view.icon) item.iconPath = new vscode.ThemeIcon(view.icon, view.iconColor ? new vscode.ThemeColor(view.iconColor) : undefined);
+    if (view.open) {
+      item.command = { command: 'kubeNetpath.openRule', title: 'Open Rule', arguments: [view.open] };
+    }
+    return item;
+  }
+
+  dispose(): void {
+    this.#subscription.dispose();
+    this.#changed.dispose();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The path diagram: the netfilter hooks in a fixed layout (PREROUTING/OUTPUT → routing → INPUT/FORWARD →
+ * POSTROUTING), the hooks the selected outcome passes highlighted, and inside each hook the chains it took,
+ * in order. Below it, the exact order of hooks as one line of text.
+ */
+
+import type { Hook, TraceOutcome, TraceResult } from '../src/core/trace/result';
+import { el } from './dom';
+import { ruleLink, type OutcomeActions } from './outcomes';
+
+/** Hooks in the order the outcome's steps visit them, consecutive repeats merged. */
+export function hookOrder(outcome: TraceOutcome, entry: Hook): Hook[] {
+  const order: Hook[] = [entry];
+  for (const step of outcome.steps) if (order[order.length - 1] !== step.hook) order.push(step.hook);
+  return order;
+}
+
+function hookBox(hook: Hook, outcome: TraceOutcome, visited: Set<Hook>, actions: Pick<OutcomeActions, 'openRule'>): HTMLElement {
+  const chains = el('ul', { class: 'chains' });
+  const seen = new Set<string>();
+  for (const step of outcome.steps) {
+    if (step.hook !== hook) continue;
+    const key = `${step.table}/${step.chain}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    chains.append(el('li', { class: 'chain taken' }, el('span', { class: 'table' }, step.table), ' ', ruleLink(step.table, step.chain, step.line, actions)));
+  }
+  const decided = outcome.decidedBy && outcome.steps.some((step) => step.hook === hook && step.line === outcome.decidedBy!.line);
+  return el(
+    'div',
+    { class: `hook ${visited.has(hook) ? 'visited' : 'skipped'}${decided ? ` decided verdict-${outcome.verdict.toLowerCase()}` : ''}`, 'data-hook': hook },
+    el('div', { class: 'hook-name' }, hook),
+    seen.size > 0 ? chains : el('div', { class: 'muted small' }, visited.has(hook) ? 'no rule decided here' : 'not passed'),
+  );
+}
+
+export function renderDiagram(result: TraceResult, outcome: TraceOutcome, actions: Pick<OutcomeActions, 'openRule'>): HTMLElement {
+  const order = hookOrder(outcome, result.hook);
+  const visited = new Set<Hook>(order);
+  if (outcome.verdict === 'ACCEPT') {
+    // Hooks without kube-proxy rules still carry the packet: the middle hook by delivery, and the way out.
+    visited.add(outcome.delivery === 'local' ? 'INPUT' : 'FORWARD');
+    if (outcome.delivery === 'forward' || result.mode === 'ipvs') visited.add('POSTROUTING');
+  }
+  const arrow = () => el('div', { class: 'arrow', 'aria-hidden': 'true' }, '→');
+  const column = (...hooks: Hook[]) => el('div', { class: 'column' }, ...hooks.map((hook) => hookBox(hook, outcome, visited, actions)));
+  const routing = el('div', { class: 'column' }, el('div', { class: 'hook routing visited' }, el('div', { class: 'hook-name' }, 'routing'), el('div', { class: 'muted small' }, outcome.delivery === 'local' ? 'local address → INPUT' : 'not local → FORWARD')));
+  const diagram = el('div', { class: 'diagram', role: 'img', 'aria-label': `Path: ${order.join(' → ')}` }, column('PREROUTING', 'OUTPUT'), arrow(), routing, arrow(), column('INPUT', 'FORWARD'), arrow(), column('POSTROUTING'));
+  return el('section', { class: 'path' }, diagram, el('p', { class: 'order' }, `Order: ${order.join(' → ')}`));
+}
+
+export function renderSteps(outcome: TraceOutcome, actions: Pick<OutcomeActions, 'openRule'>): HTMLElement {
+  const list = el('ol', { class: 'steps' });
+  for (const step of outcome.steps) {
+    list.append(
+      el(
+        'li',
+        { class: 'step' },
+        el('div', { class: 'step-head' }, el('span', { class: 'badge' }, step.hook), ' ', el('span', { class: 'table' }, step.table), ' ', ruleLink(step.table, step.chain, step.line, actions)),
+        el('div', { class: 'explanation' }, step.explanation),
+        step.rule ? el('code', { class: 'rule' }, step.rule) : null,
+      ),
+    );
+  }
+  return list;
+}
