@@ -21,7 +21,7 @@ export interface SshdOptions {
   readonly netns?: string;
   /** Shell lines the wrapper runs before the command (e.g. a PATH with a fake sudo in front). */
   readonly wrapperPrelude?: string;
-  /** More sshd_config lines. */
+  /** More sshd_config lines; they come first, so they win over the defaults (sshd takes the first value). */
   readonly extraConfig?: readonly string[];
 }
 
@@ -41,6 +41,8 @@ export interface Sshd {
   readonly sessionHome: string;
   /** The sshd listener process. */
   readonly process: ChildProcess;
+  /** What sshd logged so far (stderr, `-e`); raise LogLevel through extraConfig to see more. */
+  logs(): string;
   /** SIGKILLs the listener and every session process under it (a cut connection). */
   kill(): Promise<void>;
   /** Stops everything and removes the temp folder. */
@@ -95,6 +97,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   await writeFile(
     configPath,
     [
+      ...(options.extraConfig ?? []),
       `Port ${port}`,
       'ListenAddress 127.0.0.1',
       `HostKey ${hostKeyPath}`,
@@ -111,7 +114,6 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       'LogLevel ERROR',
       `SetEnv HOME=${sessionHome}`,
       `ForceCommand ${wrapper}`,
-      ...(options.extraConfig ?? []),
       '',
     ].join('\n'),
   );
@@ -145,6 +147,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     knownHostsLine,
     sessionHome,
     process: child,
+    logs: () => stderr,
     kill,
     async stop() {
       await kill();
