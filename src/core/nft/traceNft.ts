@@ -262,6 +262,7 @@ class NftTracer {
   /** Evaluates one rule for one flow: its matches in order, then its statements and verdict. */
   #rule(context: Context, chain: NftChain, rule: NftRule, flow: Flow, depth: number): Effect[] {
     let current = flow;
+    const conditions: string[] = [];
     const notes: string[] = [];
     const unsure = (why: string): Effect[] => {
       const text = `${tableLabel(context.table)} ${chain.name} line ${rule.line}: ${why}`;
@@ -276,24 +277,25 @@ class NftTracer {
           const result = this.#match(context, expr, current);
           if (result === undefined) return unsure(`cannot evaluate "${describeMatch(expr)}"`);
           if (!result) return [{ type: 'next', flow: current }];
+          if (!isRoutineMatch(expr)) conditions.push(this.#describeCondition(context, expr, current));
           break;
         }
         case 'vmap':
-          return this.#vmap(context, chain, rule, expr, current, depth, notes);
+          return this.#vmap(context, chain, rule, expr, current, depth, withConditions(conditions, notes));
         case 'verdict':
-          return this.#verdict(context, chain, rule, expr.verdict, current, depth, notes);
+          return this.#verdict(context, chain, rule, expr.verdict, current, depth, withConditions(conditions, notes));
         case 'nat': {
           if (context.chainType !== 'nat') return unsure(`${expr.type} outside a nat chain`);
           const nat = this.#nat(expr, current);
           if (!nat) return unsure(`${expr.type} without a target address`);
           current = nat.flow;
           notes.push(nat.note);
-          const step = this.#step(context, chain, rule, sentence(notes, rule));
+          const step = this.#step(context, chain, rule, sentence(withConditions(conditions, notes), rule));
           return [{ type: 'final', flow: withStep(current, step), verdict: 'accept', rule: this.#ref(context, chain, rule) }];
         }
         case 'reject': {
           notes.push(`Rejects the packet${expr.with ? ` with ${expr.with}` : ' (TCP reset or ICMP port unreachable)'}.`);
-          const step = this.#step(context, chain, rule, sentence(notes, rule));
+          const step = this.#step(context, chain, rule, sentence(withConditions(conditions, notes), rule));
           return [{ type: 'final', flow: withStep(current, step), verdict: 'reject', rule: this.#ref(context, chain, rule) }];
         }
         case 'markSet': {
@@ -321,7 +323,7 @@ class NftTracer {
       }
     }
     // Matched, with no verdict: the chain goes on with the next rule.
-    if (notes.length > 0) return [{ type: 'next', flow: withStep(current, this.#step(context, chain, rule, sentence(notes, rule))) }];
+    if (notes.length > 0) return [{ type: 'next', flow: withStep(current, this.#step(context, chain, rule, sentence(withConditions(conditions, notes), rule))) }];
     return [{ type: 'next', flow: current }];
   }
 
@@ -426,6 +428,17 @@ class NftTracer {
     }
     if (unreadable) return unsure(`some elements of ${mapName} could not be compared with ${shown}`);
     return [{ type: 'next', flow }];
+  }
+
+  /** `ip saddr != 10.244.0.0/16 (it is 172.18.0.2)`: the condition, and the packet's value where it adds something. */
+  #describeCondition(context: Context, expr: Extract<NftExpr, { kind: 'match' }>, flow: Flow): string {
+    const condition = describeMatch(expr);
+    const fields = this.#fields(context, expr.left, flow);
+    if (!fields) return condition;
+    let shown = formatFields(fields, expr.left.map((selector) => isProtocolSelector(selector.name)));
+    if (expr.left.length === 1 && expr.left[0].name === 'meta mark') shown = `0x${Number(shown).toString(16)}`;
+    const literal = expr.op === '==' && expr.right.kind === 'values' && expr.right.keys.length === 1 && expr.right.keys[0].join(' . ') === shown;
+    return literal ? condition : `${condition} (it is ${shown})`;
   }
 
   /** The packet's value for each selector, or undefined when one of them cannot be read. */
@@ -573,6 +586,11 @@ class NftTracer {
   }
 }
 
+/** `ct state new` holds for every traced packet; saying so at each rule would only add noise. */
+function isRoutineMatch(expr: Extract<NftExpr, { kind: 'match' }>): boolean {
+  return expr.left.length === 1 && expr.left[0].name === 'ct state';
+}
+
 function isAffinitySet(set: NftSet): boolean {
   return set.name.startsWith('affinity-') || (set.flags.includes('dynamic') && set.flags.includes('timeout'));
 }
@@ -599,6 +617,13 @@ function markNote(op: '=' | '|' | '^' | '&', value: number, mark: number): strin
   const verb = op === '|' ? `Sets bit(s) ${hex(value)} in the packet mark` : op === '^' ? `Flips bit(s) ${hex(value)} of the packet mark` : op === '&' ? `Masks the packet mark with ${hex(value)}` : `Sets the packet mark to ${hex(value)}`;
   const why = op === '|' && value & 0x4000 ? ': nat-postrouting will masquerade it' : '';
   return `${verb} (now ${hex(mark)})${why}.`;
+}
+
+/** The rule's conditions as one sentence ahead of what it does. */
+function withConditions(conditions: string[], notes: string[]): string[] {
+  if (conditions.length === 0) return notes;
+  const list = conditions.length === 1 ? conditions[0] : `${conditions.slice(0, -1).join(', ')} and ${conditions[conditions.length - 1]}`;
+  return [`Matches ${list}.`, ...notes];
 }
 
 function withStep(flow: Flow, step: TraceStep): Flow {
