@@ -11,8 +11,12 @@ import type { IpsetCollection } from './ipset/model';
 import { parseIpset } from './ipset/parseIpset';
 import type { IpvsTable } from './ipvs/model';
 import { parseIpvsadm } from './ipvs/parseIpvsadm';
+import type { NftRuleset } from './nft/model';
+import { parseNft } from './nft/parseNft';
+import { isKubeProxyTable } from './nft/vocabulary';
 import { parseRouteLocal, parseRouteMain, type LocalRoutes, type MainRoutes } from './routes/localRoutes';
 import { buildIptablesServiceTree } from './services/iptablesServiceTree';
+import { buildIpvsServiceTree } from './services/ipvsServiceTree';
 import type { ServiceTree } from './services/model';
 import type { Snapshot } from './snapshot';
 import { prepareChainIndex } from './trace/chainIndex';
@@ -28,6 +32,7 @@ export interface Analysis {
   readonly mainRoutes?: MainRoutes;
   readonly ipvs?: IpvsTable;
   readonly ipsets?: IpsetCollection;
+  readonly nft?: NftRuleset;
   readonly services: ServiceTree;
   readonly diagnostics: Diagnostic[];
 }
@@ -44,11 +49,24 @@ function usesIpvsSets(ruleset: Ruleset | undefined): boolean {
   return Boolean(services?.rules.some((rule) => rule.raw.includes('KUBE-CLUSTER-IP')));
 }
 
+function kubeProxyNftChains(nft: NftRuleset | undefined): number {
+  let count = 0;
+  for (const table of nft?.tables ?? []) {
+    if (isKubeProxyTable(table)) count += table.chains.length;
+  }
+  return count;
+}
+
 function detectMode(
   iptables: Ruleset | undefined,
   ipvs: IpvsTable | undefined,
   routes: LocalRoutes | undefined,
+  nft: NftRuleset | undefined,
 ): { mode: DataplaneMode | 'none'; reason: string } {
+  const nftChains = kubeProxyNftChains(nft);
+  if (nftChains > 0 && !hasKubeServiceChains(iptables)) {
+    return { mode: 'nftables', reason: `nft.txt holds kube-proxy's table (${nftChains} chains) and the nat table has no KUBE-SVC- chains.` };
+  }
   const boundToIpvs = routes?.entries.some((entry) => entry.device === 'kube-ipvs0') ?? false;
   if (ipvs && ipvs.virtualServers.length > 0 && (usesIpvsSets(iptables) || boundToIpvs)) {
     return { mode: 'ipvs', reason: `ipvsadm.txt lists ${ipvs.virtualServers.length} virtual services and kube-proxy's IPVS rules or kube-ipvs0 addresses are present.` };
@@ -92,11 +110,16 @@ export function analyzeSnapshot(snapshot: Snapshot): Analysis {
   const mainRoutes = files['route-main.txt'] !== undefined ? take(parseRouteMain(files['route-main.txt'])) : undefined;
   const ipvs = files['ipvsadm.txt'] !== undefined ? take(parseIpvsadm(files['ipvsadm.txt'])) : undefined;
   const ipsets = files['ipset.txt'] !== undefined ? take(parseIpset(files['ipset.txt'])) : undefined;
-  const { mode, reason } = detectMode(iptables, ipvs, routes);
-  const notCollected = (['iptables-save.txt', 'route-local.txt'] as const).filter((name) => files[name] === undefined);
+  const nft = files['nft.txt'] !== undefined ? take(parseNft(files['nft.txt'])) : undefined;
+  const { mode, reason } = detectMode(iptables, ipvs, routes, nft);
+  const notCollected = (mode === 'nftables' ? (['route-local.txt'] as const) : (['iptables-save.txt', 'route-local.txt'] as const)).filter(
+    (name) => files[name] === undefined,
+  );
   let services: ServiceTree;
   if (mode === 'iptables' && iptables) {
     services = buildIptablesServiceTree(iptables);
+  } else if (mode === 'ipvs' && ipvs) {
+    services = buildIpvsServiceTree({ ipvs, ipsets, iptables, routes });
   } else {
     services = { mode, services: [], warnings: [] };
   }
@@ -110,5 +133,5 @@ export function analyzeSnapshot(snapshot: Snapshot): Analysis {
       services.warnings.push(`iptables-save.txt line ${notice.line}: ${notice.text}. The kernel applies both backends; this dump shows only one.`);
     }
   }
-  return { snapshot, mode, modeReason: reason, iptables, routes, mainRoutes, ipvs, ipsets, services, diagnostics };
+  return { snapshot, mode, modeReason: reason, iptables, routes, mainRoutes, ipvs, ipsets, nft, services, diagnostics };
 }

@@ -148,7 +148,7 @@ function connectionStates(packet: PacketState): Set<string> {
   return states;
 }
 
-const FIRST_PACKET = 'first packet of a new connection (conntrack state NEW; ESTABLISHED and RELATED do not match)';
+export const FIRST_PACKET = 'first packet of a new connection (conntrack state NEW; ESTABLISHED and RELATED do not match)';
 
 function stateCheck(option: RuleOption): Check {
   const wanted = option.args.join(',').toUpperCase().split(',');

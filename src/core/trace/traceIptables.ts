@@ -9,7 +9,7 @@ import type { Ruleset } from '../iptables/model';
 import { parseIPv4 } from '../net/ipv4';
 import type { LocalRoutes, MainRoutes } from '../routes/localRoutes';
 import { copyBranch, type Branch } from './branch';
-import type { SetDirection } from './compileRule';
+import { FIRST_PACKET, type SetDirection } from './compileRule';
 import { formatShare } from './explainRule';
 import type { IpvsLookup } from './ipvsStep';
 import type { PacketState } from './packetState';
@@ -30,7 +30,7 @@ export interface IptablesTraceInput {
 const MAX_SPLITS = 20_000;
 
 export function traceIptables(input: IptablesTraceInput, packet: Packet): TraceResult {
-  const assumptions = new Set<string>(['first packet of a new connection']);
+  const assumptions = new Set<string>([FIRST_PACKET]);
   const warnings = new Set<string>();
   const ctx: WalkContext = {
     ruleset: input.ruleset,

@@ -7,6 +7,7 @@ import type { Analysis } from '../analyze';
 import { ipsetMatch } from '../ipset/ipsetMatch';
 import { lookupVirtualServer } from '../ipvs/lookupVirtualServer';
 import { realServerShares } from '../ipvs/realServerShares';
+import { traceNft } from '../nft/traceNft';
 import type { IpvsLookup } from './ipvsStep';
 import type { Packet, TraceResult } from './result';
 import { traceIptables } from './traceIptables';
@@ -35,7 +36,31 @@ function ipvsLookupOf(analysis: Analysis): IpvsLookup | undefined {
   };
 }
 
+/** The Service a packet is addressed to, by the Service tree's addresses (for traces that found no name in the rules). */
+function serviceAddressedBy(analysis: Analysis, packet: Packet): string | null {
+  const local = analysis.routes?.isLocal(packet.dst) ?? false;
+  const hit = analysis.services.services.find(
+    (service) =>
+      service.protocol === packet.proto &&
+      ((service.clusterIP?.ip === packet.dst && service.clusterIP.port === packet.dport) ||
+        service.externalIPs.some((a) => a.ip === packet.dst && a.port === packet.dport) ||
+        service.loadBalancerIPs.some((a) => a.ip === packet.dst && a.port === packet.dport) ||
+        (local && service.nodePort === packet.dport)),
+  );
+  return hit?.id ?? null;
+}
+
 export function tracePacket(analysis: Analysis, packet: Packet): TraceResult {
+  const result = traceForMode(analysis, packet);
+  result.service ??= serviceAddressedBy(analysis, packet);
+  return result;
+}
+
+function traceForMode(analysis: Analysis, packet: Packet): TraceResult {
+  if (analysis.mode === 'nftables' && analysis.nft) {
+    const entry = analysis.routes?.isLocal(packet.src) ? 'OUTPUT' : 'PREROUTING';
+    return traceNft({ nft: analysis.nft, routes: analysis.routes, file: 'nft.txt' }, packet, entry);
+  }
   const ipsets = analysis.ipsets;
   const serviceChains = new Map<string, string>();
   for (const service of analysis.services.services) {
