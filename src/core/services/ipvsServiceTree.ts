@@ -63,9 +63,6 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     const local = sets.localPolicy(role, protocol, address, vs.port);
     const signature = vs.realServers.map(endpointKey).sort();
     classified.push({ vs, protocol, address, role, local, signature });
-    if (role === 'unplaced') {
-      warnings.push(`Virtual server ${label(vs)} (${file} line ${vs.line}) is on ${address}, which is not a local address of this node: packets to it are routed away before IPVS sees them.`);
-    }
     if (role === 'cluster' && routes && routes.deviceOf(address) !== KUBE_IPVS_DEVICE && routes.isLocal(address) === false) {
       warnings.push(`ClusterIP virtual server ${label(vs)} (${file} line ${vs.line}) is not bound to ${KUBE_IPVS_DEVICE}: packets to it are routed away instead of reaching IPVS.`);
     }
@@ -87,6 +84,9 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     draft.info.sessionAffinitySeconds = entry.vs.persistentSeconds ?? null;
     draft.info.endpoints = endpointsOf(entry.vs, file, sets);
     draft.info.path.push(virtualServerNode(entry.vs, 'ClusterIP', file));
+    if (sets.present && !sets.contains('KUBE-CLUSTER-IP', entry.protocol, entry.address, entry.vs.port)) {
+      draft.info.warnings.push(`${label(entry.vs)} is bound to ${KUBE_IPVS_DEVICE} but is not in ${ipsetNameFor('KUBE-CLUSTER-IP', entry.address.includes(':') ? 'inet6' : 'inet')}: kube-proxy did not write it (or its sync failed); KUBE-IPVS-FILTER rejects new connections to it and traffic from outside the cluster is not masqueraded.`);
+    }
     if (entry.vs.realServers.length === 0) {
       draft.info.warnings.push(`ClusterIP virtual server ${label(entry.vs)} has no endpoints (no real servers): connections reach the node's own stack and are refused.`);
     }
@@ -141,7 +141,8 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
 
   for (const entry of classified.filter((each) => each.role === 'unplaced')) {
     const draft = orphan(drafts, newService(undefined, entry.protocol, `${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`), entry, file, sets);
-    draft.info.warnings.push(`${formatAddress(entry.address)} is not a local address of this node; IPVS never sees packets to it.`);
+    draft.info.path.push(virtualServerNode(entry.vs, 'not a local address', file));
+    draft.info.warnings.push(`Virtual server ${label(entry.vs)} (${file} line ${entry.vs.line}) is on ${formatAddress(entry.address)}, which is not a local address of this node: packets to it are routed away before IPVS sees them.`);
   }
 
   warnings.push(...nodeWarnings(classified, clusterByKey, ipvs, sets, routes, iptables));
@@ -254,11 +255,12 @@ function virtualServerNode(vs: VirtualServer, role: string, file: string): PathN
   };
 }
 
+/** One warning per real server with weight 0, however many of the Service's virtual servers list it. */
 function warnDrainingServers(info: ServiceInfo, vs: VirtualServer): void {
   for (const server of vs.realServers) {
-    if (server.weight === 0) {
-      info.warnings.push(`Real server ${formatEndpoint(server)} of ${label(vs)} has weight 0: kube-proxy is draining it (terminating endpoint) and it takes no new connections.`);
-    }
+    if (server.weight !== 0) continue;
+    const message = `Real server ${formatEndpoint(server)} has weight 0: kube-proxy is draining it (a terminating endpoint) and it takes no new connections.`;
+    if (!info.warnings.includes(message)) info.warnings.push(message);
   }
 }
 
@@ -319,6 +321,11 @@ function familyMatches(address: string, family: 'inet' | 'inet6'): boolean {
 /** Reads kube-proxy's ipsets for one IPVS virtual server, choosing the IPv4 or IPv6 set names by address. */
 class SetReader {
   constructor(private readonly ipsets: IpsetCollection | undefined) {}
+
+  /** Whether ipset.txt was collected and holds kube-proxy's ClusterIP set, so absence from it means something. */
+  get present(): boolean {
+    return this.ipsets?.get('KUBE-CLUSTER-IP') !== undefined || this.ipsets?.get(ipsetNameFor('KUBE-CLUSTER-IP', 'inet6')) !== undefined;
+  }
 
   get(name: string): IpsetSet | undefined {
     return this.ipsets?.get(name);
