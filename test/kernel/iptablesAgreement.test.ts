@@ -27,15 +27,18 @@ const probes: ProbeRow[] = [
   { name: 'outside → NodePort of a Service without endpoints', from: 'client', dst: nodeIp, dport: 30082, count: 4, intent: 'refused' },
   { name: 'outside → NodePort, Local policy, no local endpoint', from: 'client', dst: nodeIp, dport: 30083, count: 4, intent: 'dropped' },
   { name: 'outside → ClusterIP of a Service without endpoints', from: 'client', dst: '10.96.0.40', dport: 80, count: 4, intent: 'refused' },
+  { name: 'outside → LoadBalancer IP, source inside loadBalancerSourceRanges', from: 'client', dst: '192.168.60.100', dport: 80, count: 40, intent: { pods: { 'pod-a': masq, 'pod-b': masq } } },
   { name: 'node → ClusterIP with 3 endpoints', from: 'node', dst: '10.96.0.10', dport: 80, count: 40, intent: { pods: { 'pod-a': masq, 'pod-b': masq, 'pod-c': masq } } },
   { name: 'node → 127.0.0.1 NodePort, policy Cluster', from: 'node', dst: '127.0.0.1', dport: 30080, count: 40, intent: { pods: { 'pod-b': masq, remote: masq } } },
   { name: 'node → own NodePort, policy Local', from: 'node', dst: nodeIp, dport: 30081, count: 40, intent: { pods: { 'pod-c': masq, remote: masq } } },
   { name: 'node → NodePort, Local policy, no local endpoint', from: 'node', dst: nodeIp, dport: 30083, count: 12, intent: { pods: { remote: masq } } },
   { name: 'node → ClusterIP of a Service without endpoints', from: 'node', dst: '10.96.0.40', dport: 80, count: 4, intent: 'refused' },
+  { name: 'node → LoadBalancer IP (the node is inside the source ranges)', from: 'node', dst: '192.168.60.100', dport: 80, count: 40, intent: { pods: { 'pod-a': masq, 'pod-b': masq } } },
   { name: 'pod → another Service (ClusterIP)', from: 'pod-a', dst: '10.96.0.30', dport: 80, count: 40, intent: { pods: { 'pod-c': kept, remote: kept } } },
   { name: 'pod → itself via its Service (hairpin)', from: 'pod-a', dst: '10.96.0.10', dport: 80, count: 40, intent: { pods: { 'pod-a': masq, 'pod-b': kept, 'pod-c': kept } } },
   { name: 'pod → NodePort, policy Local', from: 'pod-b', dst: nodeIp, dport: 30081, count: 40, intent: { pods: { 'pod-c': kept, remote: kept } } },
   { name: 'pod → NodePort, Local policy, no local endpoint', from: 'pod-b', dst: nodeIp, dport: 30083, count: 12, intent: { pods: { remote: kept } } },
+  { name: 'pod → LoadBalancer IP, source outside loadBalancerSourceRanges', from: 'pod-c', dst: '192.168.60.100', dport: 80, count: 4, intent: 'dropped' },
   { name: 'pod → ClusterIP of a Service without endpoints', from: 'pod-c', dst: '10.96.0.40', dport: 80, count: 4, intent: 'refused' },
 ];
 
