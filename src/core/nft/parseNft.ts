@@ -196,7 +196,8 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
     const { tokens, line } = current;
     const first = tokens[0].quoted ? '' : tokens[0].text;
     if (first === 'type' || first === 'policy' || (first === 'comment' && tokens[1]?.quoted && tokens.length === 2) || first === 'devices') {
-      for (const part of splitSemicolons(tokens)) chainHeader(table, chain, part, line);
+      // After a base-chain header that could not be read, its policy is not worth a second message.
+      for (const part of splitSemicolons(tokens)) if (!chainHeader(table, chain, part, line)) break;
       return;
     }
     const parsed = parseRuleTokens(tokens);
@@ -206,11 +207,12 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
     chain.rules.push(rule);
   }
 
-  function chainHeader(table: NftTable, chain: NftChain, tokens: NftToken[], line: number): void {
+  /** One part of a chain header; false when it was a `type … hook … priority …` that could not be read. */
+  function chainHeader(table: NftTable, chain: NftChain, tokens: NftToken[], line: number): boolean {
     const keyword = tokens[0].text;
     if (keyword === 'comment' && tokens[1]?.quoted) {
       chain.comment = tokens[1].text;
-      return;
+      return true;
     }
     if (keyword === 'policy') {
       const policy = tokens[1]?.text;
@@ -220,9 +222,9 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
       } else {
         report(line, 'warning', `unknown chain policy "${policy ?? ''}"`);
       }
-      return;
+      return true;
     }
-    if (keyword === 'devices') return;
+    if (keyword === 'devices') return true;
     // type <type> hook <hook> [device <dev>] priority <priority>
     const base: NftBaseChainInfo = { type: tokens[1]?.text ?? '', hook: '', priority: 0, priorityText: '', policy: chain.base?.policy ?? 'accept' };
     for (let i = 2; i < tokens.length; i++) {
@@ -237,10 +239,11 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
     const priority = resolvePriority(base.priorityText, table.family);
     if (!base.type || !base.hook || priority === undefined) {
       report(line, 'error', `cannot read the base chain header "${shorten(joinTokens(tokens))}"`);
-      if (priority === undefined) return;
+      if (priority === undefined) return false;
     }
     base.priority = priority ?? 0;
     chain.base = base;
+    return true;
   }
 
   function setStatement(set: NftSet, tokens: NftToken[], line: number): void {
