@@ -331,8 +331,8 @@ function mergeOutcomes(branches: Branch[]): TraceOutcome[] {
       steps: branch.steps,
     });
   }
+  // Shares stay unrounded so that they sum to 1; the kernel's own probabilities are k/2^31, printed to 11 digits.
   const outcomes = [...byKey.values()];
-  for (const outcome of outcomes) outcome.probability = Math.round(outcome.probability * 1e6) / 1e6;
   return outcomes.sort((a, b) => b.probability - a.probability);
 }
 
