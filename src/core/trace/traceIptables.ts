@@ -73,7 +73,8 @@ export function traceIptables(input: IptablesTraceInput, packet: Packet): TraceR
     dnat: null,
     lastAccept: null,
     service: null,
-    delivery: 'forward',
+    // Until routing decides, a packet dropped early is reported by where its destination would have taken it.
+    delivery: isLocal(packet.dst) ? 'local' : 'forward',
   };
   const path = new PacketPath(ctx, input, isLocal);
   const finished = entry === 'OUTPUT' ? path.fromLocalProcess(start) : path.fromNetwork(start);
@@ -135,6 +136,7 @@ class PacketPath {
   }
 
   private routingStep(branch: Branch, hook: Hook, local: boolean): void {
+    branch.delivery = local ? 'local' : 'forward';
     const entry = this.input.routes?.entryFor(branch.packet.dst);
     const where = local
       ? `${branch.packet.dst} is a local address of this node${entry?.device ? ` (on ${entry.device})` : ''}, so the packet is delivered locally (INPUT).`
