@@ -57,19 +57,9 @@ async function collect(args: string[], io: CliIo, dependencies: CollectDependenc
   const options = parseCollectArgs(args);
   const context = dependencies.resolveContext ?? (await loadResolveContext());
   const host = resolveHost(options.host, options.overrides, context);
-  const prompter =
-    dependencies.prompter ??
-    createTerminalPrompter({
-      acceptNewHostKey: options.acceptNewHostKey,
-      onUnknownHostKey: (question, accepted) => {
-        const where = question.port === 22 ? question.host : `[${question.host}]:${question.port}`;
-        io.stderr(
-          accepted
-            ? `Trusting the new ${question.keyType} host key ${question.fingerprint} of ${where}; adding it to ${question.knownHostsFile}.\n`
-            : `The host key of ${where} is not known: ${question.keyType} ${question.fingerprint}.\n`,
-        );
-      },
-    });
+  // An unknown host key is refused unless --accept-new-host-key; the refusal names the fingerprint, and an
+  // accepted key is announced through the connection log.
+  const prompter = dependencies.prompter ?? createTerminalPrompter({ acceptNewHostKey: options.acceptNewHostKey });
 
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();

@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,12 +133,38 @@ test('collect through sshd: every file equals the command run in the node namesp
   }
 });
 
+test('the built netpath binary collects with ~/.ssh/config from HOME, and netpath trace answers on the folder', {
+  skip: skipReason ?? (existsSync('dist/cli.js') ? false : 'dist/cli.js is not built (npm run build)'),
+}, async () => {
+  const client = await createClientHome(sshd!, 'trusted');
+  try {
+    const out = join(work, 'via-binary');
+    const env = { ...process.env, HOME: client.home, SSH_AUTH_SOCK: '' };
+    const collected = await run(process.execPath, ['dist/cli.js', 'collect', 'testnode', '--out', out], { env });
+    assert.match(collected.stdout, /Snapshot of .* written to /);
+    const traced = await run(process.execPath, [
+      'dist/cli.js', 'trace', out, '--src', '10.244.3.7', '--dst', '10.96.100.10', '--dport', '80', '--proto', 'tcp', '--json',
+    ]);
+    const result = JSON.parse(traced.stdout) as { mode: string; service: string; outcomes: { probability: number; dnat: { ip: string; port: number } }[] };
+    assert.equal(result.mode, 'iptables');
+    assert.equal(result.service, 'default/web:http');
+    assert.deepEqual(
+      result.outcomes.map((o) => `${o.dnat.ip}:${o.dnat.port} ${o.probability}`).sort(),
+      ['10.244.1.5:8080 0.5', '10.244.2.6:8080 0.5'],
+    );
+  } finally {
+    await client.remove();
+  }
+});
+
 test('collection time compared with one plain ssh iptables-save on the same sshd', { skip: skipReason ?? false }, async (t) => {
   const client = await createClientHome(sshd!, 'trusted');
   try {
     const rounds = 5;
     const plain: number[] = [];
     const collected: number[] = [];
+    const binary: number[] = [];
+    const haveBinary = existsSync('dist/cli.js');
     for (let round = 0; round < rounds; round++) {
       let started = performance.now();
       await run('ssh', [
@@ -157,11 +184,22 @@ test('collection time compared with one plain ssh iptables-save on the same sshd
       const code = await runCollect(['testnode', '--out', join(work, `timed-${round}`)], io, { resolveContext: client.context });
       collected.push(performance.now() - started);
       assert.equal(code, 0, io.err.join(''));
+      if (haveBinary) {
+        // The whole command as a user runs it: Node start-up, ~/.ssh/config, connection, collection.
+        started = performance.now();
+        await run(process.execPath, ['dist/cli.js', 'collect', 'testnode', '--out', join(work, `timed-bin-${round}`)], {
+          env: { ...process.env, HOME: client.home, SSH_AUTH_SOCK: '' },
+        });
+        binary.push(performance.now() - started);
+      }
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    const report = `median of ${rounds}: plain \`ssh iptables-save\` ${median(plain).toFixed(0)} ms, netpath collect (11 commands, snapshot folder) ${median(collected).toFixed(0)} ms`;
+    const list = (values: number[]) => values.map((v) => v.toFixed(0)).join(' ');
+    const report =
+      `median of ${rounds}: plain \`ssh iptables-save\` ${median(plain).toFixed(0)} ms [${list(plain)}], ` +
+      `collectSnapshot in-process (11 commands, snapshot folder) ${median(collected).toFixed(0)} ms [${list(collected)}]` +
+      (haveBinary ? `, \`node dist/cli.js collect\` ${median(binary).toFixed(0)} ms [${list(binary)}]` : '');
     t.diagnostic(report);
-    console.log(`# ${report}; plain ${plain.map((v) => v.toFixed(0)).join(' ')}; collect ${collected.map((v) => v.toFixed(0)).join(' ')}`);
   } finally {
     await client.remove();
   }

@@ -4,12 +4,10 @@
  * passphrase and keyboard-interactive authentication are skipped rather than hanging a script.
  */
 
-import type { HostKeyQuestion, KeyboardInteractiveQuestion, Prompter } from './prompter';
+import type { KeyboardInteractiveQuestion, Prompter } from './prompter';
 
 export interface TerminalPrompterOptions {
   readonly acceptNewHostKey: boolean;
-  /** Told about every unknown key, accepted or not, so the CLI can print its fingerprint. */
-  readonly onUnknownHostKey?: (question: HostKeyQuestion, accepted: boolean) => void;
   readonly input?: NodeJS.ReadStream;
   readonly output?: NodeJS.WritableStream;
 }
@@ -18,10 +16,7 @@ export function createTerminalPrompter(options: TerminalPrompterOptions): Prompt
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stderr;
   const prompter: Prompter = {
-    async confirmNewHostKey(question) {
-      options.onUnknownHostKey?.(question, options.acceptNewHostKey);
-      return options.acceptNewHostKey;
-    },
+    confirmNewHostKey: async () => options.acceptNewHostKey,
   };
   if (!input.isTTY) return prompter;
   const ask = (prompt: string, echo: boolean): Promise<string | undefined> => readFromTerminal(input, output, prompt, echo);
