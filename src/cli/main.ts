@@ -3,7 +3,6 @@
  * as one sentence on stderr and exit code 2; unexpected failures say so without a stack trace.
  */
 
-import { runCollect } from './collectCommand';
 import { CliError, type CliIo } from './io';
 import { runServices, SERVICES_USAGE } from './servicesCommand';
 import { runTrace, TRACE_USAGE } from './traceCommand';
@@ -19,8 +18,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'collect':
+      case 'collect': {
+        // Loaded on demand: the SSH stack is large and services/trace never need it.
+        const { runCollect } = await import('./collectCommand');
         return await runCollect(rest, io);
+      }
       case 'services':
         return await runServices(rest, io);
       case 'trace':
