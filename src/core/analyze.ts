@@ -17,6 +17,7 @@ import { isKubeProxyTable } from './nft/vocabulary';
 import { parseRouteLocal, parseRouteMain, type LocalRoutes, type MainRoutes } from './routes/localRoutes';
 import { buildIptablesServiceTree } from './services/iptablesServiceTree';
 import { buildIpvsServiceTree } from './services/ipvsServiceTree';
+import { buildNftServiceTree } from './services/nftServiceTree';
 import type { ServiceTree } from './services/model';
 import type { Snapshot } from './snapshot';
 import { prepareChainIndex } from './trace/chainIndex';
@@ -120,6 +121,8 @@ export function analyzeSnapshot(snapshot: Snapshot): Analysis {
     services = buildIptablesServiceTree(iptables);
   } else if (mode === 'ipvs' && ipvs) {
     services = buildIpvsServiceTree({ ipvs, ipsets, iptables, routes });
+  } else if (mode === 'nftables' && nft) {
+    services = buildNftServiceTree(nft, routes);
   } else {
     services = { mode, services: [], warnings: [] };
   }
