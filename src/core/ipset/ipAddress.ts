@@ -8,8 +8,13 @@ import ipaddr from 'ipaddr.js';
 
 export type IpFamily = 'inet' | 'inet6';
 
+const CANONICAL_IPV4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
 /** The canonical form of an address, or undefined when the text is not one. */
 export function normalizeIp(text: string): string | undefined {
+  // Canonical dotted quads (the common case) are returned as they are, without a parse.
+  const quad = CANONICAL_IPV4.exec(text);
+  if (quad && quad.slice(1).every((octet) => Number(octet) <= 255)) return text;
   if (text.includes(':')) {
     return ipaddr.IPv6.isValid(text) ? ipaddr.IPv6.parse(text).toString() : undefined;
   }

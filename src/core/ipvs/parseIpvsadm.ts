@@ -24,11 +24,6 @@ const COUNTER_WORDS = new Set(['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutByte
 
 const DEFAULT_REAL_SERVER_COLUMNS = ['Forward', 'Weight', 'ActiveConn', 'InActConn'];
 
-interface Token {
-  text: string;
-  line: number;
-}
-
 interface AddressPort {
   address: string;
   port: number;
@@ -66,16 +61,15 @@ export function parseIpvsadm(text: string, file = 'ipvsadm.txt'): ParseResult<Ip
     servers.push(draft);
   };
 
-  // Listing lines become one token stream (each token remembers its line), because folded copies put
-  // several records on one line and split others across lines. Save-form lines are complete on their own.
-  const tokens: Token[] = [];
+  // Listing records never span lines, but folded copies put several on one line, so each line is read as
+  // words with the reader's state (current virtual server, header columns) carried from line to line.
+  const reader = new ListingReader(addServer, diag);
   for (let index = 0; index < lines.length; index++) {
     const lineNumber = index + 1;
     const line = lines[index] ?? '';
     const trimmed = line.trim();
     if (trimmed === '') continue;
-    const versionMatch = /^IP Virtual Server version (\S+)/.exec(trimmed);
-    if (versionMatch) {
+    if (trimmed.startsWith('IP Virtual Server version ')) {
       version = trimmed;
       continue;
     }
@@ -84,183 +78,202 @@ export function parseIpvsadm(text: string, file = 'ipvsadm.txt'): ParseResult<Ip
       parseSaveLine(trimmed, lineNumber, byKey, addServer, diag);
       continue;
     }
-    for (const word of trimmed.replace(/->/g, ' -> ').split(/\s+/)) {
-      if (word !== '') tokens.push({ text: word, line: lineNumber });
-    }
+    reader.readLine(line, lineNumber);
   }
 
-  const listing = parseListingTokens(tokens, lines, addServer, diag);
-  const form: IpvsListingForm = listing.form ?? (sawSaveLine ? 'save' : 'list');
+  const form: IpvsListingForm = reader.form ?? (sawSaveLine ? 'save' : 'list');
   if (servers.length === 0 && text.trim() !== '' && diagnostics.length === 0) {
     diag(0, 'info', 'no virtual servers are defined (IPVS table is empty)');
   }
 
-  const virtualServers: VirtualServer[] = servers.map((draft) => ({ ...draft }));
+  // Save-form and listing lines may be mixed; keep file order.
+  const virtualServers: VirtualServer[] = servers.sort((a, b) => a.line - b.line).map((draft) => ({ ...draft }));
   return { value: { file, form, version, virtualServers }, diagnostics };
 }
 
 type Diag = (line: number, severity: Diagnostic['severity'], message: string) => void;
 
-/** Reads the listing form (`-Ln` and its column variants) from the token stream. */
-function parseListingTokens(
-  tokens: Token[],
-  lines: string[],
-  addServer: (draft: VirtualServerDraft) => void,
-  diag: Diag,
-): { form?: IpvsListingForm } {
-  let form: IpvsListingForm | undefined;
-  let serverColumns: string[] = [];
-  let realServerColumns = DEFAULT_REAL_SERVER_COLUMNS;
-  let current: VirtualServerDraft | undefined;
-  const tokensPerLine = new Map<number, number>();
-  for (const token of tokens) tokensPerLine.set(token.line, (tokensPerLine.get(token.line) ?? 0) + 1);
-  const raw = (start: number, end: number): string => rawText(tokens, start, end, lines, tokensPerLine);
-  const ignored = new Map<number, string[]>();
-  const ignore = (token: Token): void => {
-    const list = ignored.get(token.line) ?? [];
-    list.push(token.text);
-    ignored.set(token.line, list);
-  };
+/** A plain real-server line in the default columns: the common case, read without splitting into words. */
+const REAL_SERVER_LINE = /^\s*->\s*(\S+)\s+([A-Za-z]\w*)\s+(\d+)\s+(\d+)\s+(\d+)\s*$/;
+/** A plain virtual-server line without flags. */
+const VIRTUAL_SERVER_LINE = /^(TCP|UDP|SCTP)\s+(\S+)\s+([a-z][a-z0-9]*)\s*$/;
 
-  const counterColumns = (): string[] => serverColumns.filter((column) => COUNTER_WORDS.has(column));
-  const isArrow = (i: number): boolean => {
-    const text = tokens[i]?.text;
-    if (text === '->') return true;
-    const next = tokens[i + 1]?.text ?? '';
-    return text === '-' && (next === 'RemoteAddress:Port' || parseAddressPort(next) !== undefined);
-  };
-  const startsServer = (i: number): boolean => {
-    const text = tokens[i]?.text ?? '';
-    if (SERVICE_PROTOCOLS.has(text)) return parseAddressPort(tokens[i + 1]?.text ?? '') !== undefined;
-    return text === 'FWM' && /^\d+$/.test(tokens[i + 1]?.text ?? '');
-  };
+/** Reads the listing form (`-Ln` and its column variants) line by line. */
+class ListingReader {
+  form: IpvsListingForm | undefined;
+  private serverColumns: string[] = [];
+  private realServerColumns = DEFAULT_REAL_SERVER_COLUMNS;
+  private current: VirtualServerDraft | undefined;
 
-  let i = 0;
-  while (i < tokens.length) {
-    const token = tokens[i]!;
+  constructor(
+    private readonly addServer: (draft: VirtualServerDraft) => void,
+    private readonly diag: Diag,
+  ) {}
 
-    if (token.text === 'Prot' && tokens[i + 1]?.text === 'LocalAddress:Port') {
-      i += 2;
-      serverColumns = [];
-      while (i < tokens.length && HEADER_WORDS.has(tokens[i]!.text) && tokens[i]!.text !== 'Prot') {
-        serverColumns.push(tokens[i]!.text);
-        i++;
+  readLine(line: string, lineNumber: number): void {
+    if (this.fastPath(line, lineNumber)) return;
+    const words = line.replace(/->/g, ' -> ').trim().split(/\s+/);
+    const ignored: string[] = [];
+    const raw = (start: number, end: number): string =>
+      start === 0 && end === words.length ? line.trimEnd() : words.slice(start, end).join(' ');
+    const isArrow = (i: number): boolean => {
+      const word = words[i];
+      if (word === '->') return true;
+      const next = words[i + 1] ?? '';
+      return word === '-' && (next === 'RemoteAddress:Port' || parseAddressPort(next) !== undefined);
+    };
+    const startsServer = (i: number): boolean => {
+      const word = words[i] ?? '';
+      if (SERVICE_PROTOCOLS.has(word)) return parseAddressPort(words[i + 1] ?? '') !== undefined;
+      return word === 'FWM' && /^\d+$/.test(words[i + 1] ?? '');
+    };
+    const readHeaderWords = (i: number, into: string[]): number => {
+      while (i < words.length && HEADER_WORDS.has(words[i]!) && words[i] !== 'Prot') into.push(words[i++]!);
+      return i;
+    };
+
+    let i = 0;
+    while (i < words.length) {
+      const word = words[i]!;
+      if (word === 'Prot' && words[i + 1] === 'LocalAddress:Port') {
+        this.serverColumns = [];
+        i = readHeaderWords(i + 2, this.serverColumns);
+        this.form = this.serverColumns.includes('Conns') ? 'stats' : this.serverColumns.includes('CPS') ? 'rate' : 'list';
+        continue;
       }
-      if (serverColumns.includes('Conns')) form = 'stats';
-      else if (serverColumns.includes('CPS')) form = 'rate';
-      else form = 'list';
-      continue;
-    }
-
-    if (isArrow(i) && tokens[i + 1]?.text === 'RemoteAddress:Port') {
-      i += 2;
-      const columns: string[] = [];
-      while (i < tokens.length && HEADER_WORDS.has(tokens[i]!.text) && tokens[i]!.text !== 'Prot') {
-        columns.push(tokens[i]!.text);
-        i++;
+      if (isArrow(i) && words[i + 1] === 'RemoteAddress:Port') {
+        const columns: string[] = [];
+        i = readHeaderWords(i + 2, columns);
+        // The stats and rate listings print no columns after RemoteAddress:Port: their real servers carry the
+        // same counters as the virtual servers.
+        this.realServerColumns =
+          columns.join(' ') === DEFAULT_REAL_SERVER_COLUMNS.join(' ') ? DEFAULT_REAL_SERVER_COLUMNS
+          : columns.length > 0 ? columns
+          : this.counterColumns().length > 0 ? [] : DEFAULT_REAL_SERVER_COLUMNS;
+        continue;
       }
-      // The stats and rate listings print no columns after RemoteAddress:Port: their real servers carry the
-      // same counters as the virtual servers.
-      realServerColumns = columns.length > 0 ? columns : counterColumns().length > 0 ? [] : DEFAULT_REAL_SERVER_COLUMNS;
-      continue;
-    }
-
-    if (startsServer(i)) {
-      const start = i;
-      const protocolText = token.text;
-      const draft: VirtualServerDraft = {
-        protocol: protocolText as IpvsProtocol,
-        address: '',
-        port: 0,
-        scheduler: '',
-        flags: [],
-        realServers: [],
-        line: token.line,
-        raw: '',
-      };
-      if (protocolText === 'FWM') {
-        draft.fwmark = Number(tokens[i + 1]!.text);
-        i += 2;
-        if (tokens[i]?.text === 'IPv6') i++;
-      } else {
-        const target = parseAddressPort(tokens[i + 1]!.text)!;
-        draft.address = target.address;
-        draft.port = target.port;
-        i += 2;
-      }
-      const counters = counterColumns();
-      if (counters.length > 0 || isCounterValue(tokens[i]?.text)) {
-        const read = readCounters(tokens, i, counters.length > 0 ? counters : undefined);
-        draft.counters = read.counters;
-        i = read.next;
-      } else {
-        i = readSchedulerAndFlags(tokens, i, draft, startsServer, isArrow, diag);
-      }
-      draft.raw = raw(start, i);
-      current = draft;
-      addServer(draft);
-      continue;
-    }
-
-    if (isArrow(i) && parseAddressPort(tokens[i + 1]?.text ?? '') !== undefined) {
-      const start = i;
-      const target = parseAddressPort(tokens[i + 1]!.text)!;
-      i += 2;
-      const fields = new Map<string, string>();
-      let counters: IpvsCounters | undefined;
-      if (realServerColumns.length === 0) {
-        const read = readCounters(tokens, i, counterColumns());
-        counters = read.counters;
-        i = read.next;
-      } else {
-        for (const column of realServerColumns) {
-          const value = tokens[i];
-          if (!value || value.line !== tokens[start]!.line || isArrow(i) || startsServer(i)) break;
-          fields.set(column, value.text);
-          i++;
+      if (startsServer(i)) {
+        const start = i;
+        const draft: VirtualServerDraft = {
+          protocol: word as IpvsProtocol, address: '', port: 0, scheduler: '', flags: [], realServers: [], line: lineNumber, raw: '',
+        };
+        if (word === 'FWM') {
+          draft.fwmark = Number(words[i + 1]);
+          i += 2;
+          if (words[i] === 'IPv6') i++;
+        } else {
+          const target = parseAddressPort(words[i + 1]!)!;
+          draft.address = target.address;
+          draft.port = target.port;
+          i += 2;
         }
+        const counters = this.counterColumns();
+        if (counters.length > 0 || isCounterValue(words[i])) {
+          const read = readCounters(words, i, counters.length > 0 ? counters : undefined);
+          draft.counters = read.counters;
+          i = read.next;
+        } else {
+          i = readSchedulerAndFlags(words, i, draft, startsServer, isArrow, this.diag);
+        }
+        draft.raw = raw(start, i);
+        this.current = draft;
+        this.addServer(draft);
+        continue;
       }
-      const line = tokens[start]!.line;
-      const weight = optionalInteger(fields.get('Weight'));
-      const server: RealServer = {
-        address: target.address,
-        port: target.port,
-        forward: fields.get('Forward') ?? '',
-        weight,
-        activeConn: optionalInteger(fields.get('ActiveConn')),
-        inactiveConn: optionalInteger(fields.get('InActConn')),
-        ...(counters ? { counters } : {}),
-        line,
-        raw: raw(start, i),
-      };
-      if (fields.size > 0 && fields.size < realServerColumns.length) {
-        diag(line, 'warning', `real server ${formatAddressPort(target)} has ${fields.size} of ${realServerColumns.length} columns`);
+      const target = isArrow(i) ? parseAddressPort(words[i + 1] ?? '') : undefined;
+      if (target) {
+        const start = i;
+        i += 2;
+        const fields = new Map<string, string>();
+        let counters: IpvsCounters | undefined;
+        if (this.realServerColumns.length === 0) {
+          const read = readCounters(words, i, this.counterColumns());
+          counters = read.counters;
+          i = read.next;
+        } else {
+          for (const column of this.realServerColumns) {
+            if (i >= words.length || isArrow(i) || startsServer(i)) break;
+            fields.set(column, words[i]!);
+            i++;
+          }
+        }
+        if (fields.size > 0 && fields.size < this.realServerColumns.length) {
+          this.diag(lineNumber, 'warning', `real server ${formatAddressPort(target)} has ${fields.size} of ${this.realServerColumns.length} columns`);
+        }
+        this.addRealServer(target, fields, counters, lineNumber, raw(start, i));
+        continue;
       }
-      if (fields.has('Weight') && weight === undefined) {
-        diag(line, 'warning', `real server ${formatAddressPort(target)} has a weight that is not a number: "${fields.get('Weight')}"`);
-      }
-      if (current) current.realServers.push(server);
-      else diag(line, 'warning', `real server ${formatAddressPort(target)} appears before any virtual server and was ignored`);
-      continue;
+      ignored.push(word);
+      i++;
     }
 
-    ignore(token);
-    i++;
+    if (ignored.length > 0) {
+      const shown = ignored.join(' ');
+      const hint = ignored.some((each) => /^[A-Za-z][\w.-]*:[a-z]+$/.test(each)) ? ' (names instead of numbers: collect with `ipvsadm -Ln`)' : '';
+      this.diag(lineNumber, 'warning', `ignored text that is not part of an ipvsadm listing: "${shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}"${hint}`);
+    }
   }
 
-  for (const [line, words] of ignored) {
-    const shown = words.join(' ');
-    const hint = words.some((word) => /^[A-Za-z][\w.-]*:[a-z]+$/.test(word))
-      ? ' (names instead of numbers: collect with `ipvsadm -Ln`)'
-      : '';
-    diag(line, 'warning', `ignored text that is not part of an ipvsadm listing: "${shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}"${hint}`);
+  /** Reads the two common line shapes with one regular expression each; false when the line is anything else. */
+  private fastPath(line: string, lineNumber: number): boolean {
+    if (this.current && this.realServerColumns === DEFAULT_REAL_SERVER_COLUMNS) {
+      const real = REAL_SERVER_LINE.exec(line);
+      const target = real ? parseAddressPort(real[1]!) : undefined;
+      if (real && target) {
+        this.current.realServers.push({
+          address: target.address, port: target.port, forward: real[2]!, weight: Number(real[3]),
+          activeConn: Number(real[4]), inactiveConn: Number(real[5]), line: lineNumber, raw: line.trimEnd(),
+        });
+        return true;
+      }
+    }
+    if (this.counterColumns().length === 0) {
+      const virtual = VIRTUAL_SERVER_LINE.exec(line);
+      const target = virtual ? parseAddressPort(virtual[2]!) : undefined;
+      if (virtual && target) {
+        const draft: VirtualServerDraft = {
+          protocol: virtual[1] as IpvsProtocol, address: target.address, port: target.port, scheduler: virtual[3]!,
+          flags: [], realServers: [], line: lineNumber, raw: line.trimEnd(),
+        };
+        if (!KNOWN_SCHEDULERS.has(draft.scheduler)) {
+          this.diag(lineNumber, 'info', `unknown IPVS scheduler "${draft.scheduler}"; its shares are computed as for rr`);
+        }
+        this.current = draft;
+        this.addServer(draft);
+        return true;
+      }
+    }
+    return false;
   }
-  return { form };
+
+  private addRealServer(target: AddressPort, fields: Map<string, string>, counters: IpvsCounters | undefined, line: number, raw: string): void {
+    const weight = optionalInteger(fields.get('Weight'));
+    if (fields.has('Weight') && weight === undefined) {
+      this.diag(line, 'warning', `real server ${formatAddressPort(target)} has a weight that is not a number: "${fields.get('Weight')}"`);
+    }
+    const server: RealServer = {
+      address: target.address,
+      port: target.port,
+      forward: fields.get('Forward') ?? '',
+      weight,
+      activeConn: optionalInteger(fields.get('ActiveConn')),
+      inactiveConn: optionalInteger(fields.get('InActConn')),
+      ...(counters ? { counters } : {}),
+      line,
+      raw,
+    };
+    if (this.current) this.current.realServers.push(server);
+    else this.diag(line, 'warning', `real server ${formatAddressPort(target)} appears before any virtual server and was ignored`);
+  }
+
+  private counterColumns(): string[] {
+    return this.serverColumns.filter((column) => COUNTER_WORDS.has(column));
+  }
 }
 
 /** Reads `rr persistent 10800 ops …` after a virtual server's address; returns the next token index. */
 function readSchedulerAndFlags(
-  tokens: Token[],
+  words: string[],
   i: number,
   draft: VirtualServerDraft,
   startsServer: (i: number) => boolean,
@@ -268,18 +281,18 @@ function readSchedulerAndFlags(
   diag: Diag,
 ): number {
   const line = draft.line;
-  const scheduler = tokens[i];
-  if (!scheduler || scheduler.line !== line || isArrow(i) || startsServer(i)) return i;
-  if (!/^[a-z][a-z0-9]*$/.test(scheduler.text)) return i;
-  draft.scheduler = scheduler.text;
-  if (!KNOWN_SCHEDULERS.has(scheduler.text)) {
-    diag(line, 'info', `unknown IPVS scheduler "${scheduler.text}"; its shares are computed as for rr`);
+  const scheduler = words[i];
+  if (scheduler === undefined || isArrow(i) || startsServer(i)) return i;
+  if (!/^[a-z][a-z0-9]*$/.test(scheduler)) return i;
+  draft.scheduler = scheduler;
+  if (!KNOWN_SCHEDULERS.has(scheduler)) {
+    diag(line, 'info', `unknown IPVS scheduler "${scheduler}"; its shares are computed as for rr`);
   }
   i++;
-  while (i < tokens.length && tokens[i]!.line === line && !isArrow(i) && !startsServer(i)) {
-    const word = tokens[i]!.text;
+  while (i < words.length && !isArrow(i) && !startsServer(i)) {
+    const word = words[i]!;
     if (word === 'persistent') {
-      const seconds = tokens[i + 1]?.text ?? '';
+      const seconds = words[i + 1] ?? '';
       draft.flags.push(word);
       if (/^\d+$/.test(seconds)) {
         draft.persistentSeconds = Number(seconds);
@@ -288,8 +301,8 @@ function readSchedulerAndFlags(
       } else {
         i += 1;
       }
-    } else if ((word === 'mask' || word === 'pe') && tokens[i + 1] && tokens[i + 1]!.line === line) {
-      draft.flags.push(word, tokens[i + 1]!.text);
+    } else if ((word === 'mask' || word === 'pe') && words[i + 1] !== undefined) {
+      draft.flags.push(word, words[i + 1]!);
       i += 2;
     } else if (word === 'ops' || /^\([\w,-]+\)$/.test(word) || /^(sh|mh|flag)-[\w-]+$/.test(word)) {
       draft.flags.push(word);
@@ -302,12 +315,11 @@ function readSchedulerAndFlags(
 }
 
 /** Reads counter values (`3`, `3260K`); with known columns reads exactly that many. */
-function readCounters(tokens: Token[], i: number, columns: string[] | undefined): { counters: IpvsCounters; next: number } {
+function readCounters(words: string[], i: number, columns: string[] | undefined): { counters: IpvsCounters; next: number } {
   const values: number[] = [];
   const limit = columns?.length ?? 16;
-  const line = tokens[i]?.line;
-  while (values.length < limit && i < tokens.length && tokens[i]!.line === line && isCounterValue(tokens[i]!.text)) {
-    values.push(counterValue(tokens[i]!.text));
+  while (values.length < limit && i < words.length && isCounterValue(words[i])) {
+    values.push(counterValue(words[i]!));
     i++;
   }
   const names = columns ?? values.map((_, index) => `column${index + 1}`);
@@ -466,12 +478,4 @@ function describe(server: Pick<VirtualServer, 'protocol' | 'address' | 'port' | 
 
 function serviceKey(protocol: IpvsProtocol, address: string, port: number, fwmark: number | undefined): string {
   return protocol === 'FWM' ? `FWM|${fwmark}` : `${protocol}|${address}|${port}`;
-}
-
-/** The line as written when a record fills its line alone; otherwise the record's own words. */
-function rawText(tokens: Token[], start: number, end: number, lines: string[], tokensPerLine: Map<number, number>): string {
-  const line = tokens[start]!.line;
-  const own = tokens.slice(start, end);
-  if (own.length === tokensPerLine.get(line) && own.every((token) => token.line === line)) return (lines[line - 1] ?? '').trimEnd();
-  return own.map((token) => token.text).join(' ');
 }
