@@ -395,7 +395,7 @@ class NftTracer {
         const entry = expr.map.entries[index];
         const share = count / numgen.mod;
         const branch = { ...flow, probability: flow.probability * share };
-        const pick = `numgen random mod ${numgen.mod} picks ${entry.key[0]} (share ${formatShare(count, numgen.mod)}).`;
+        const pick = `Picks ${entry.key[0]} of numgen random mod ${numgen.mod} (share ${formatShare(count, numgen.mod)}).`;
         effects.push(...this.#verdict(context, chain, rule, entry.verdict, branch, depth, [...notes, pick]));
       }
       if (missing > 0) effects.push({ type: 'next', flow: { ...flow, probability: (flow.probability * missing) / numgen.mod } });
