@@ -1,5 +1,5 @@
 /**
- * `npm run gen -- --services N --endpoints M --out DIR [--mode iptables|ipvs] [--seed S]`: writes a
+ * `npm run gen -- --services N --endpoints M --out DIR [--mode iptables|ipvs|nftables] [--seed S]`: writes a
  * realistic snapshot folder of a large node, in kube-proxy's exact output form. N counts Service ports
  * (one KUBE-SVC chain each) and M the endpoints of each Service port that has endpoints.
  */
@@ -8,7 +8,7 @@ import { generateSnapshot, type GeneratorMode } from './generator/snapshot';
 import { writeSnapshotFolder } from './generator/writeSnapshot';
 
 const USAGE =
-  'usage: npm run gen -- --services N --endpoints M --out DIR [--mode iptables|ipvs] [--seed S]';
+  'usage: npm run gen -- --services N --endpoints M --out DIR [--mode iptables|ipvs|nftables] [--seed S]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -39,8 +39,7 @@ function parseArgs(argv: string[]): { services: number; endpoints: number; out: 
   };
   const out = values.get('out') ?? fail('gen: --out is required.');
   const mode = values.get('mode') ?? 'iptables';
-  if (mode === 'nftables') fail('gen: nftables mode is not generated yet (src/core/nft does not exist).');
-  if (mode !== 'iptables' && mode !== 'ipvs') fail(`gen: --mode must be iptables or ipvs, not "${mode}".`);
+  if (mode !== 'iptables' && mode !== 'ipvs' && mode !== 'nftables') fail(`gen: --mode must be iptables, ipvs or nftables, not "${mode}".`);
   return {
     services: integer('services', undefined, 200_000),
     endpoints: integer('endpoints', undefined, 1000),
@@ -55,11 +54,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   const { cluster, files } = generateSnapshot(options);
   await writeSnapshotFolder(options.out, files);
-  const text = files['iptables-save.txt'] ?? '';
+  const main = options.mode === 'nftables' ? 'nft.txt' : options.mode === 'ipvs' ? 'ipvsadm.txt' : 'iptables-save.txt';
+  const text = files[main] ?? '';
   const lines = text.split('\n').length - 1;
   process.stdout.write(
     `gen: ${options.mode} snapshot of ${cluster.services.length} Service ports, ${cluster.totalEndpoints} endpoints → ${options.out}\n` +
-      `     iptables-save.txt ${lines} lines, ${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB; ${(performance.now() - started).toFixed(0)} ms\n`,
+      `     ${main} ${lines} lines, ${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB; ${(performance.now() - started).toFixed(0)} ms\n`,
   );
 }
 

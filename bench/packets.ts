@@ -1,5 +1,5 @@
 /**
- * The random packets the benchmark traces: a third to ClusterIPs (from a pod on another node), a third to
+ * The random packets the benchmark traces: a third to ClusterIPs (from a pod on this node), a third to
  * NodePorts on the node's own address (from outside the cluster), and a third to addresses no rule
  * knows. They are drawn from the generated cluster model, so every Service packet has a real target.
  */
@@ -20,6 +20,9 @@ export function benchmarkPackets(cluster: GeneratedCluster, count: number, seed:
   const nodePorts = cluster.services.filter((service) => service.nodePort !== null);
   const packets: BenchmarkPacket[] = [];
   const sport = (): number => random.int(32768, 60999);
+  // Pods on this node: their traffic to Services is what this node's kube-proxy rules handle.
+  const podPrefix = cluster.node.podCIDR.split('.').slice(0, 3).join('.');
+  const localPod = (): string => `${podPrefix}.${random.int(2, 254)}`;
   for (let i = 0; i < count; i++) {
     const roll = i % 3;
     if (roll === 0 || (roll === 1 && nodePorts.length === 0)) {
@@ -27,7 +30,7 @@ export function benchmarkPackets(cluster: GeneratedCluster, count: number, seed:
       packets.push({
         kind: 'clusterIP',
         packet: {
-          src: `10.244.${random.int(0, 6)}.${random.int(2, 254)}`,
+          src: localPod(),
           dst: service.clusterIP,
           proto: service.protocol,
           sport: sport(),
@@ -50,7 +53,7 @@ export function benchmarkPackets(cluster: GeneratedCluster, count: number, seed:
       packets.push({
         kind: 'unknown',
         packet: {
-          src: `10.244.${random.int(0, 6)}.${random.int(2, 254)}`,
+          src: localPod(),
           dst: `172.20.${random.int(0, 255)}.${random.int(1, 254)}`,
           proto: random.chance(0.8) ? 'tcp' : 'udp',
           sport: sport(),

@@ -9,56 +9,33 @@ import type { GeneratedCluster, GeneratedServicePort } from './cluster';
 import { savedProbabilityFor } from './probability';
 import { comment, TableBuilder } from './iptablesText';
 import { createRandom } from './random';
+import { MASQ_MARK, writeFlannelRules, writeKubeletChains, writeKubeletJumps } from './nodeBaseline';
 
 /** kube-proxy drops the per-endpoint comments when the cluster has more endpoints than this. */
 export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
-const MASQ_MARK = '0x4000';
 const REJECT = 'REJECT --reject-with icmp-port-unreachable';
 
 export function isLargeCluster(cluster: GeneratedCluster): boolean {
   return cluster.totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
 }
 
-/** kubelet's and flannel's rules, which a real node has beside kube-proxy's. */
+/** kube-proxy's jump rules from the built-in chains, with kubelet's and flannel's rules in their places. */
 function writeNodeBaseline(cluster: GeneratedCluster, mangle: TableBuilder, filter: TableBuilder, nat: TableBuilder): void {
-  const pods = cluster.clusterCIDR;
-  const nodePods = cluster.node.podCIDR;
-  for (const table of [mangle, filter, nat]) {
-    table.declare('KUBE-KUBELET-CANARY');
-    table.declare('KUBE-PROXY-CANARY');
-  }
-  mangle.declare('KUBE-IPTABLES-HINT');
-
+  writeKubeletChains(mangle, filter, nat);
   filter.add('INPUT', `-m conntrack --ctstate NEW ${comment('kubernetes load balancer firewall')} -j KUBE-PROXY-FIREWALL`);
   filter.add('INPUT', `${comment('kubernetes health check service ports')} -j KUBE-NODEPORTS`);
   filter.add('INPUT', `-m conntrack --ctstate NEW ${comment('kubernetes externally-visible service portals')} -j KUBE-EXTERNAL-SERVICES`);
-  filter.add('INPUT', '-j KUBE-FIREWALL');
   filter.add('FORWARD', `-m conntrack --ctstate NEW ${comment('kubernetes load balancer firewall')} -j KUBE-PROXY-FIREWALL`);
   filter.add('FORWARD', `${comment('kubernetes forwarding rules')} -j KUBE-FORWARD`);
   filter.add('FORWARD', `-m conntrack --ctstate NEW ${comment('kubernetes service portals')} -j KUBE-SERVICES`);
   filter.add('FORWARD', `-m conntrack --ctstate NEW ${comment('kubernetes externally-visible service portals')} -j KUBE-EXTERNAL-SERVICES`);
-  filter.add('FORWARD', `${comment('flanneld forward')} -j FLANNEL-FWD`);
   filter.add('OUTPUT', `-m conntrack --ctstate NEW ${comment('kubernetes load balancer firewall')} -j KUBE-PROXY-FIREWALL`);
   filter.add('OUTPUT', `-m conntrack --ctstate NEW ${comment('kubernetes service portals')} -j KUBE-SERVICES`);
-  filter.add('OUTPUT', '-j KUBE-FIREWALL');
-  filter.add('FLANNEL-FWD', `-s ${pods} ${comment('flanneld forward')} -j ACCEPT`);
-  filter.add('FLANNEL-FWD', `-d ${pods} ${comment('flanneld forward')} -j ACCEPT`);
-  filter.add(
-    'KUBE-FIREWALL',
-    `! -s 127.0.0.0/8 -d 127.0.0.0/8 ${comment('block incoming localnet connections')} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
-  );
-
+  writeKubeletJumps(filter);
   nat.add('PREROUTING', `${comment('kubernetes service portals')} -j KUBE-SERVICES`);
   nat.add('OUTPUT', `${comment('kubernetes service portals')} -j KUBE-SERVICES`);
   nat.add('POSTROUTING', `${comment('kubernetes postrouting rules')} -j KUBE-POSTROUTING`);
-  nat.add('POSTROUTING', `${comment('flanneld masq')} -j FLANNEL-POSTRTG`);
-  const flannel = comment('flanneld masq');
-  nat.add('FLANNEL-POSTRTG', `-m mark --mark ${MASQ_MARK}/${MASQ_MARK} ${flannel} -j RETURN`);
-  nat.add('FLANNEL-POSTRTG', `-s ${nodePods} -d ${pods} ${flannel} -j RETURN`);
-  nat.add('FLANNEL-POSTRTG', `-s ${pods} -d ${nodePods} ${flannel} -j RETURN`);
-  nat.add('FLANNEL-POSTRTG', `! -s ${pods} -d ${nodePods} ${flannel} -j RETURN`);
-  nat.add('FLANNEL-POSTRTG', `-s ${pods} ! -d 224.0.0.0/4 ${flannel} -j MASQUERADE --random-fully`);
-  nat.add('FLANNEL-POSTRTG', `! -s ${pods} -d ${pods} ${flannel} -j MASQUERADE --random-fully`);
+  writeFlannelRules(cluster, filter, nat);
 }
 
 /** The rules kube-proxy writes for one Service port (the loop body of syncProxyRules). */

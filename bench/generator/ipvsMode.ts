@@ -8,8 +8,8 @@
 import type { GeneratedCluster } from './cluster';
 import { comment, TableBuilder } from './iptablesText';
 import { createRandom, type Random } from './random';
+import { MASQ_MARK, writeFlannelRules, writeKubeletChains, writeKubeletJumps } from './nodeBaseline';
 
-const MASQ_MARK = '0x4000';
 
 function ipNumber(ip: string): number {
   const [a = 0, b = 0, c = 0, d = 0] = ip.split('.').map(Number);
@@ -191,27 +191,18 @@ export function renderIpvsIptables(cluster: GeneratedCluster): string {
   const mangle = new TableBuilder('mangle');
   const filter = new TableBuilder('filter');
   const nat = new TableBuilder('nat');
-  for (const table of [mangle, filter, nat]) {
-    table.declare('KUBE-KUBELET-CANARY');
-    table.declare('KUBE-PROXY-CANARY');
-  }
-  mangle.declare('KUBE-IPTABLES-HINT');
-
+  writeKubeletChains(mangle, filter, nat);
   filter.add('INPUT', `${comment('kubernetes ipvs access filter')} -j KUBE-IPVS-FILTER`);
   filter.add('INPUT', `${comment('kube-proxy firewall rules')} -j KUBE-PROXY-FIREWALL`);
   filter.add('INPUT', `${comment('kubernetes health check rules')} -j KUBE-NODE-PORT`);
-  filter.add('INPUT', '-j KUBE-FIREWALL');
   filter.add('FORWARD', `${comment('kube-proxy firewall rules')} -j KUBE-PROXY-FIREWALL`);
   filter.add('FORWARD', `${comment('kubernetes forwarding rules')} -j KUBE-FORWARD`);
-  filter.add('FORWARD', `${comment('flanneld forward')} -j FLANNEL-FWD`);
   filter.add('OUTPUT', `${comment('kubernetes ipvs access filter')} -j KUBE-IPVS-OUT-FILTER`);
-  filter.add('OUTPUT', '-j KUBE-FIREWALL');
-  filter.add('FLANNEL-FWD', `-s ${cluster.clusterCIDR} ${comment('flanneld forward')} -j ACCEPT`);
-  filter.add('FLANNEL-FWD', `-d ${cluster.clusterCIDR} ${comment('flanneld forward')} -j ACCEPT`);
-  filter.add(
-    'KUBE-FIREWALL',
-    `! -s 127.0.0.0/8 -d 127.0.0.0/8 ${comment('block incoming localnet connections')} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
-  );
+  writeKubeletJumps(filter);
+  nat.add('PREROUTING', `${comment('kubernetes service portals')} -j KUBE-SERVICES`);
+  nat.add('OUTPUT', `${comment('kubernetes service portals')} -j KUBE-SERVICES`);
+  nat.add('POSTROUTING', `${comment('kubernetes postrouting rules')} -j KUBE-POSTROUTING`);
+  writeFlannelRules(cluster, filter, nat);
   filter.add('KUBE-FORWARD', `${comment('kubernetes forwarding rules')} -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`);
   filter.add('KUBE-FORWARD', `${comment('kubernetes forwarding conntrack rule')} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
   for (const set of ['KUBE-LOAD-BALANCER', 'KUBE-CLUSTER-IP', 'KUBE-EXTERNAL-IP', 'KUBE-EXTERNAL-IP-LOCAL']) {
@@ -232,12 +223,6 @@ export function renderIpvsIptables(cluster: GeneratedCluster): string {
   filter.add('KUBE-SOURCE-RANGES-FIREWALL', '-m set --match-set KUBE-LOAD-BALANCER-SOURCE-IP dst,dst,src -j RETURN');
   filter.add('KUBE-SOURCE-RANGES-FIREWALL', '-j DROP');
 
-  nat.add('PREROUTING', `${comment('kubernetes service portals')} -j KUBE-SERVICES`);
-  nat.add('OUTPUT', `${comment('kubernetes service portals')} -j KUBE-SERVICES`);
-  nat.add('POSTROUTING', `${comment('kubernetes postrouting rules')} -j KUBE-POSTROUTING`);
-  nat.add('POSTROUTING', `${comment('flanneld masq')} -j FLANNEL-POSTRTG`);
-  nat.add('FLANNEL-POSTRTG', `-m mark --mark ${MASQ_MARK}/${MASQ_MARK} ${comment('flanneld masq')} -j RETURN`);
-  nat.add('FLANNEL-POSTRTG', `-s ${cluster.clusterCIDR} ! -d 224.0.0.0/4 ${comment('flanneld masq')} -j MASQUERADE --random-fully`);
   nat.add(
     'KUBE-LOAD-BALANCER',
     `${comment('Kubernetes service load balancer ip + port with externalTrafficPolicy=local')} -m set --match-set KUBE-LOAD-BALANCER-LOCAL dst,dst -j RETURN`,

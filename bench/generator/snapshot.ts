@@ -7,10 +7,11 @@
 import { generateCluster, type ClusterOptions, type GeneratedCluster } from './cluster';
 import { renderIptablesMode } from './iptablesMode';
 import { ipvsBoundAddresses, renderIpset, renderIpvsadm, renderIpvsIptables } from './ipvsMode';
+import { renderNftablesMode } from './nftablesMode';
 import { renderRouteLocal } from './routeLocal';
 import { SAVE_TIME } from './iptablesText';
 
-export type GeneratorMode = 'iptables' | 'ipvs';
+export type GeneratorMode = 'iptables' | 'ipvs' | 'nftables';
 
 export interface SnapshotOptions extends ClusterOptions {
   mode: GeneratorMode;
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, string[]> = {
   'ipvsadm.txt': ['ipvsadm', '-Ln'],
   'ipset.txt': ['ipset', '-L'],
   'route-local.txt': ['ip', 'route', 'show', 'table', 'local'],
+  'nft.txt': ['nft', 'list', 'ruleset'],
 };
 
 export function generateSnapshot(options: SnapshotOptions): GeneratedSnapshot {
@@ -34,6 +36,9 @@ export function generateSnapshot(options: SnapshotOptions): GeneratedSnapshot {
   const files: Record<string, string> = {};
   if (options.mode === 'iptables') {
     files['iptables-save.txt'] = renderIptablesMode(cluster);
+    files['route-local.txt'] = renderRouteLocal(cluster);
+  } else if (options.mode === 'nftables') {
+    files['nft.txt'] = renderNftablesMode(cluster);
     files['route-local.txt'] = renderRouteLocal(cluster);
   } else {
     files['iptables-save.txt'] = renderIpvsIptables(cluster);

@@ -159,3 +159,25 @@ test('IPVS mode: ipset.txt loads into the real ipset and the iptables-save then 
     assert.ok((files['route-local.txt'] ?? '').includes(`local ${service.clusterIP} dev kube-ipvs0 `), service.id);
   }
 });
+
+/** nft prints hash-set and map elements in kernel order; sort them so two listings compare by content. */
+function normalizeNft(text: string): string {
+  return text.replace(/elements = \{ ([^}]*) \}/g, (_, body: string) => {
+    const entries = body.split(/,\s+/).map((entry) => entry.trim());
+    return `elements = { ${entries.sort().join(', ')} }`;
+  });
+}
+
+test('nftables mode: nft loads nft.txt and lists the same ruleset back', { skip: nativeSkip }, () => {
+  const { cluster, files } = generateSnapshot({ services: 150, endpoints: 3, seed: 9, mode: 'nftables' });
+  const text = files['nft.txt'] ?? '';
+  const listed = withNetns((netns) => {
+    const loaded = runInNetns(netns, ['nft', '-f', '-'], text);
+    assert.equal(loaded.status, 0, loaded.stderr);
+    return runInNetns(netns, ['nft', 'list', 'ruleset']).stdout;
+  });
+  assert.equal(normalizeNft(listed), normalizeNft(text));
+  for (const service of cluster.services.filter((s) => s.endpoints.length > 0)) {
+    assert.ok(text.includes(`${service.clusterIP} . ${service.protocol} . ${service.port} : goto service-`), service.id);
+  }
+});
