@@ -110,6 +110,23 @@ packetFlowTable('samples/calico-seed002', [
     expect: endpoints(nginxBasic, { masquerade: true }),
   },
   {
+    name: 'outside client to the nginx-basic NodePort: a third to each endpoint, masqueraded',
+    src: '203.0.113.9',
+    dst: '172.30.1.2',
+    dport: 31372,
+    service: 'default/nginx-basic:http',
+    expect: endpoints(nginxBasic, { masquerade: true }),
+    kernelNote: 'KUBE-EXT marks it; after DNAT the pods are forwarded to (cali veth or flannel.1), and KUBE-FORWARD accepts the marked packet',
+  },
+  {
+    name: 'the node to its own NodePort is masqueraded',
+    src: '172.30.1.2',
+    dst: '172.30.1.2',
+    dport: 31372,
+    hook: 'OUTPUT',
+    expect: endpoints(nginxBasic, { masquerade: true }),
+  },
+  {
     name: 'the node to kube-dns over UDP: half to each CoreDNS pod, masqueraded',
     src: '172.30.1.2',
     dst: '10.96.0.10',
