@@ -6,13 +6,13 @@
 
 import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
-import { collectSnapshot, CollectError } from '../node/collect/collectSnapshot';
+import { collectFromHost } from '../node/collect/collectFromHost';
+import { CollectError } from '../node/collect/collectSnapshot';
 import type { CommandProgress } from '../node/collect/collectSnapshot';
-import { HostConfigError, loadResolveContext, resolveHost } from '../node/ssh/hostConfig';
+import { HostConfigError } from '../node/ssh/hostConfig';
 import type { ResolveContext } from '../node/ssh/hostConfig';
 import type { Prompter } from '../node/ssh/prompter';
-import { createSshCommandRunner, formatBytes } from '../node/ssh/sshCommandRunner';
-import { connectSsh } from '../node/ssh/sshConnection';
+import { formatBytes } from '../node/ssh/sshCommandRunner';
 import { SshError } from '../node/ssh/sshError';
 import { createTerminalPrompter } from '../node/ssh/terminalPrompter';
 import { SnapshotOutError } from '../node/snapshotWriter';
@@ -55,8 +55,6 @@ function hint(error: SshError | CollectError): string {
 
 async function collect(args: string[], io: CliIo, dependencies: CollectDependencies): Promise<number> {
   const options = parseCollectArgs(args);
-  const context = dependencies.resolveContext ?? (await loadResolveContext());
-  const host = resolveHost(options.host, options.overrides, context);
   // An unknown host key is refused unless --accept-new-host-key; the refusal names the fingerprint, and an
   // accepted key is announced through the connection log.
   const prompter = dependencies.prompter ?? createTerminalPrompter({ acceptNewHostKey: options.acceptNewHostKey });
@@ -68,32 +66,25 @@ async function collect(args: string[], io: CliIo, dependencies: CollectDependenc
   if (!dependencies.signal) process.once('SIGINT', onInterrupt);
   const started = Date.now();
   try {
-    const connection = await connectSsh(host, {
+    const result = await collectFromHost({
+      target: options.host,
+      overrides: options.overrides,
+      outDir: options.out,
+      sudo: options.sudo,
       prompter,
       signal: controller.signal,
+      onProgress: io.isTTY ? (progress) => io.stdout(formatProgress(progress)) : undefined,
       log: (line) => io.stderr(`${line}\n`),
+      resolveContext: dependencies.resolveContext,
     });
-    const runner = createSshCommandRunner(connection);
-    try {
-      const result = await collectSnapshot({
-        runner,
-        outDir: options.out,
-        target: { alias: host.alias, hostName: host.hostName, port: host.port, user: host.user },
-        sudo: options.sudo,
-        signal: controller.signal,
-        onProgress: io.isTTY ? (progress) => io.stdout(formatProgress(progress)) : undefined,
-      });
-      for (const warning of result.meta.warnings) io.stderr(`warning: ${warning}\n`);
-      const files = Object.keys(result.meta.files).length;
-      const bytes = Object.values(result.meta.commands).reduce((sum, record) => sum + (record.file ? record.bytes : 0), 0);
-      const missing = result.meta.missingTools.length > 0 ? `; not installed on the node: ${result.meta.missingTools.join(', ')}` : '';
-      io.stdout(
-        `Snapshot of ${result.meta.node} written to ${result.dir} (${files} files, ${formatBytes(bytes)}, ${Date.now() - started} ms${missing}).\n`,
-      );
-      return 0;
-    } finally {
-      runner.close();
-    }
+    for (const warning of result.meta.warnings) io.stderr(`warning: ${warning}\n`);
+    const files = Object.keys(result.meta.files).length;
+    const bytes = Object.values(result.meta.commands).reduce((sum, record) => sum + (record.file ? record.bytes : 0), 0);
+    const missing = result.meta.missingTools.length > 0 ? `; not installed on the node: ${result.meta.missingTools.join(', ')}` : '';
+    io.stdout(
+      `Snapshot of ${result.meta.node} written to ${result.dir} (${files} files, ${formatBytes(bytes)}, ${Date.now() - started} ms${missing}).\n`,
+    );
+    return 0;
   } finally {
     dependencies.signal?.removeEventListener('abort', onOuterAbort);
     process.removeListener('SIGINT', onInterrupt);

@@ -11,6 +11,15 @@ import { basename, dirname, join, resolve } from 'node:path';
 /** The target folder cannot be used (not empty, not a folder, not writable). */
 export class SnapshotOutError extends Error {}
 
+/** Refuses a target that exists and is not an empty folder; collections check this before connecting. */
+export async function assertUsableOutDir(outDir: string): Promise<void> {
+  const existing = await stat(outDir).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new SnapshotOutError(`${outDir} exists and is not a folder.`);
+  if (existing && (await readdir(outDir)).length > 0) {
+    throw new SnapshotOutError(`${outDir} is not empty; give a new folder (or an empty one) for the snapshot.`);
+  }
+}
+
 export class SnapshotStaging {
   private constructor(
     /** The folder the snapshot ends up in. */
@@ -22,11 +31,7 @@ export class SnapshotStaging {
   /** Checks that `outDir` is absent or an empty folder and creates the staging folder beside it. */
   static async create(outDir: string): Promise<SnapshotStaging> {
     const target = resolve(outDir);
-    const existing = await stat(target).catch(() => undefined);
-    if (existing && !existing.isDirectory()) throw new SnapshotOutError(`${outDir} exists and is not a folder.`);
-    if (existing && (await readdir(target)).length > 0) {
-      throw new SnapshotOutError(`${outDir} is not empty; give a new folder (or an empty one) for the snapshot.`);
-    }
+    await assertUsableOutDir(target);
     const parent = dirname(target);
     try {
       await mkdir(parent, { recursive: true });

@@ -14,6 +14,7 @@ import type { CommandResult, CommandRunner, RunOptions } from './commandRunner';
 import type { SshConnection } from './sshConnection';
 
 const DEFAULT_MAX_CHANNELS = 4;
+const MAX_OPEN_ATTEMPTS = 4;
 
 export interface SshRunnerOptions {
   readonly maxChannels?: number;
@@ -34,23 +35,33 @@ export function createSshCommandRunner(connection: SshConnection, options: SshRu
 
   async function run(argv: readonly string[], stdout: Writable, runOptions: RunOptions): Promise<CommandResult> {
     const started = Date.now();
-    const partial = (bytes: number, stderr: string, stderrTruncated: boolean) => ({
-      argv,
-      bytes,
-      stderr,
-      stderrTruncated,
-      milliseconds: Date.now() - started,
-    });
-    const release = await slots.acquire(runOptions.signal).catch(() => {
+    const fail = (kind: CommandFailure['kind'], message: string): CommandFailure => {
       stdout.destroy();
-      throw new CommandFailure('cancelled', 'The collection was cancelled.', partial(0, '', false));
+      return new CommandFailure(kind, message, { argv, bytes: 0, stderr: '', stderrTruncated: false, milliseconds: Date.now() - started });
+    };
+    let release = await slots.acquire(runOptions.signal).catch(() => {
+      throw fail('cancelled', 'The collection was cancelled.');
     });
     try {
-      if (connectionClosed) {
-        stdout.destroy();
-        throw new CommandFailure('disconnected', 'The SSH connection is closed.', partial(0, '', false));
+      for (let attempt = 1; ; attempt++) {
+        if (connectionClosed) throw fail('disconnected', 'The SSH connection is closed.');
+        try {
+          return await execAndDrive(connection, argv, stdout, runOptions, started, () => connectionClosed);
+        } catch (error) {
+          // A server with a lower MaxSessions than our bound refuses the extra channel: narrow the bound and
+          // try again once another command has given its channel back.
+          const refusedOpen = error instanceof ChannelOpenRefused;
+          if (!refusedOpen) throw error;
+          if (connectionClosed || slots.active <= 1 || attempt >= MAX_OPEN_ATTEMPTS) {
+            throw fail(connectionClosed ? 'disconnected' : 'channel', error.message);
+          }
+          slots.shrink();
+          release();
+          release = await slots.acquire(runOptions.signal).catch(() => {
+            throw fail('cancelled', 'The collection was cancelled.');
+          });
+        }
       }
-      return await execAndDrive(connection, argv, stdout, runOptions, started, () => connectionClosed);
     } finally {
       release();
     }
@@ -61,6 +72,9 @@ export function createSshCommandRunner(connection: SshConnection, options: SshRu
     close: () => connection.close(),
   };
 }
+
+/** The server would not open another channel (its MaxSessions, usually); nothing ran. */
+class ChannelOpenRefused extends Error {}
 
 /**
  * Opens the exec channel and attaches every listener inside ssh2's callback: a fast command's exit status, EOF
@@ -75,12 +89,7 @@ function execAndDrive(
   isConnectionClosed: () => boolean,
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const refuse = (error: Error): void => {
-      stdout.destroy();
-      const kind = isConnectionClosed() ? 'disconnected' : 'channel';
-      const partial = { argv, bytes: 0, stderr: '', stderrTruncated: false, milliseconds: Date.now() - started };
-      reject(new CommandFailure(kind, `The node did not run ${argv[0]}: ${error.message}.`, partial));
-    };
+    const refuse = (error: Error): void => reject(new ChannelOpenRefused(`The node did not run ${argv[0]}: ${error.message}.`));
     try {
       connection.client.exec(argv.map(shellQuote).join(' '), (error, channel) => {
         if (error) refuse(error);
@@ -210,24 +219,36 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** A counting semaphore whose waiters can give up through an AbortSignal. */
+/** A counting semaphore whose size can shrink and whose waiters can give up through an AbortSignal. */
 class Semaphore {
-  private free: number;
+  /** Permits held right now. */
+  active = 0;
+  private size: number;
   private readonly waiters: (() => void)[] = [];
 
   constructor(size: number) {
-    this.free = Math.max(1, size);
+    this.size = Math.max(1, size);
+  }
+
+  /** One permit fewer from now on (never below one). */
+  shrink(): void {
+    if (this.size > 1) this.size--;
   }
 
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(new Error('aborted'));
+    let released = false;
     const release = (): void => {
-      const next = this.waiters.shift();
-      if (next) next();
-      else this.free++;
+      if (released) return;
+      released = true;
+      this.active--;
+      while (this.active < this.size && this.waiters.length > 0) {
+        this.active++;
+        this.waiters.shift()!();
+      }
     };
-    if (this.free > 0) {
-      this.free--;
+    if (this.active < this.size) {
+      this.active++;
       return Promise.resolve(release);
     }
     return new Promise((resolve, reject) => {
