@@ -39,6 +39,8 @@ export interface PacketFlowRow {
   /** `ns/name:port` of the Service the destination belongs to. Unchecked if absent. */
   service?: string | null;
   expect: ExpectedFate[];
+  /** An assumption the trace must list (for rows whose answer rests on state the snapshot cannot show). */
+  assumption?: RegExp;
   /** Where this row follows the kernel rather than kube-proxy's own (simplified) test tracer, and why. */
   kernelNote?: string;
 }
@@ -137,6 +139,9 @@ export function compareTrace(row: PacketFlowRow, result: TraceResult): string[] 
   if (result.hook !== expectedHook) problems.push(`entered at ${result.hook}, expected ${expectedHook}`);
   if (row.service !== undefined && result.service !== row.service) {
     problems.push(`service ${JSON.stringify(result.service)}, expected ${JSON.stringify(row.service)}`);
+  }
+  if (row.assumption && !result.assumptions.some((assumption) => row.assumption!.test(assumption))) {
+    problems.push(`no assumption matches ${row.assumption}`);
   }
   // Each share may be rounded to six decimals on its way out, so the sum may miss 1 by half a millionth per outcome.
   const total = result.outcomes.reduce((sum, outcome) => sum + outcome.probability, 0);

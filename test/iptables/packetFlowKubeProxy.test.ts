@@ -454,3 +454,42 @@ packetFlowTable(fixture('iptables-nodeports'), [
     expect: untouched('local'),
   },
 ]);
+
+// ClientIP session affinity (as ns5/svc5 in TestOverallIPTablesRules) over three endpoints: each `--rcheck` rule
+// finds no entry for a first packet, so the cascade of probabilities decides, and the trace must say it assumed so.
+packetFlowTable(fixture('iptables-session-affinity'), [
+  {
+    name: 'first packet of a client with ClientIP affinity: a third to each endpoint',
+    src: pod,
+    dst: '172.30.0.41',
+    dport: 80,
+    expect: endpoints(['10.180.0.1:80', '10.180.0.2:80', '10.180.0.3:80']),
+    assumption: /affinity|recent/i,
+    kernelNote: 'kube-proxy\'s tracer treats `-m recent` as not matching too; the kernel would match it for a client it has seen',
+  },
+]);
+
+// Large-cluster mode (TestSyncProxyRulesLargeClusterMode): above 1000 endpoints kube-proxy drops the comments from
+// the rules to and in KUBE-SEP chains, so endpoints are known only by chain structure.
+const largeClusterEndpoints = (count: number, octet: number, port: number): string[] =>
+  Array.from({ length: count }, (_, i) => `10.${octet}.${i % 256}.${Math.floor(i / 256)}:${port}`);
+
+packetFlowTable(fixture('iptables-large-cluster'), [
+  {
+    name: 'pod to a service with 600 uncommented endpoints: 1/600 each',
+    src: '10.2.0.5',
+    dst: '172.30.0.41',
+    dport: 80,
+    service: 'ns1/svc1:p80',
+    expect: endpoints(largeClusterEndpoints(600, 0, 80)),
+  },
+  {
+    name: 'node to a service with 401 uncommented endpoints: 1/401 each, masqueraded',
+    src: nodeIP,
+    dst: '172.30.0.42',
+    dport: 8080,
+    hook: 'OUTPUT',
+    service: 'ns2/svc2:p8080',
+    expect: endpoints(largeClusterEndpoints(401, 1, 8080), { masquerade: true }),
+  },
+]);

@@ -76,6 +76,14 @@ test('masquerade, delivery, verdict, hook and the deciding chain all count', () 
   assert.equal(rejected.length, 2);
 });
 
+test('a row that rests on an assumption needs the trace to list it', () => {
+  const affinityRow: PacketFlowRow = { ...row, assumption: /session affinity/ };
+  const plain = result([outcome(0.5, '10.180.0.1'), outcome(0.5, '10.180.0.2')]);
+  assert.deepEqual(compareTrace(affinityRow, plain), ['no assumption matches /session affinity/']);
+  plain.assumptions.push('no session affinity entry exists yet for the client');
+  assert.deepEqual(compareTrace(affinityRow, plain), []);
+});
+
 test('shares that do not add up to one are reported', () => {
   const short = compareTrace(row, result([outcome(0.5, '10.180.0.1'), outcome(0.4, '10.180.0.2')]));
   assert.ok(short.some((problem) => problem.startsWith('outcome shares sum to 0.9')));
