@@ -21,7 +21,7 @@ export function formatServices(analysis: Analysis): string {
   const tree = analysis.services;
   const lines: string[] = [`Mode: ${tree.mode} (${analysis.modeReason})`, `${tree.services.length} Service ports`, ''];
   for (const service of tree.services) {
-    lines.push(`${safeText(service.id)}/${service.protocol}  ${addresses(service)}`);
+    lines.push(`${safeText(service.id)}  ${service.protocol}  ${addresses(service)}`);
     const policies: string[] = [];
     if (service.externalTrafficPolicy) policies.push(`externalTrafficPolicy ${service.externalTrafficPolicy}`);
     if (service.internalTrafficPolicy === 'Local') policies.push('internalTrafficPolicy Local');

@@ -8,6 +8,7 @@ import { ipsetMatch } from '../ipset/ipsetMatch';
 import { lookupVirtualServer } from '../ipvs/lookupVirtualServer';
 import { realServerShares } from '../ipvs/realServerShares';
 import { traceNft } from '../nft/traceNft';
+import { serviceIndexOf } from '../services/serviceIndex';
 import type { IpvsLookup } from './ipvsStep';
 import type { Packet, TraceResult } from './result';
 import { traceIptables } from './traceIptables';
@@ -38,16 +39,11 @@ function ipvsLookupOf(analysis: Analysis): IpvsLookup | undefined {
 
 /** The Service a packet is addressed to, by the Service tree's addresses (for traces that found no name in the rules). */
 function serviceAddressedBy(analysis: Analysis, packet: Packet): string | null {
+  const index = serviceIndexOf(analysis.services);
+  const byAddress = index.byAddress(packet.proto, packet.dst, packet.dport);
+  if (byAddress) return byAddress.id;
   const local = analysis.routes?.isLocal(packet.dst) ?? false;
-  const hit = analysis.services.services.find(
-    (service) =>
-      service.protocol === packet.proto &&
-      ((service.clusterIP?.ip === packet.dst && service.clusterIP.port === packet.dport) ||
-        service.externalIPs.some((a) => a.ip === packet.dst && a.port === packet.dport) ||
-        service.loadBalancerIPs.some((a) => a.ip === packet.dst && a.port === packet.dport) ||
-        (local && service.nodePort === packet.dport)),
-  );
-  return hit?.id ?? null;
+  return local ? (index.byNodePort(packet.proto, packet.dport)?.id ?? null) : null;
 }
 
 export function tracePacket(analysis: Analysis, packet: Packet): TraceResult {
@@ -62,10 +58,7 @@ function traceForMode(analysis: Analysis, packet: Packet): TraceResult {
     return traceNft({ nft: analysis.nft, routes: analysis.routes, file: 'nft.txt' }, packet, entry);
   }
   const ipsets = analysis.ipsets;
-  const serviceChains = new Map<string, string>();
-  for (const service of analysis.services.services) {
-    for (const node of service.path) serviceChains.set(node.label, service.id);
-  }
+  const services = serviceIndexOf(analysis.services);
   const mode = analysis.mode === 'ipvs' ? 'ipvs' : 'iptables';
   const result = traceIptables(
     {
@@ -80,7 +73,7 @@ function traceForMode(analysis: Analysis, packet: Packet): TraceResult {
           }
         : undefined,
       ipvs: ipvsLookupOf(analysis),
-      serviceOfChain: (chain) => serviceChains.get(chain),
+      serviceOfChain: (chain) => services.byChain(chain)?.id,
     },
     packet,
   );
