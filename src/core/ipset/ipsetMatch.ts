@@ -5,7 +5,7 @@
  * length present in the set, most specific first (a `nomatch` entry found first makes the test fail).
  */
 
-import { familyOf, networkAddress, normalizeIp, parsePrefix } from './ipAddress';
+import { familyOf, maxPrefixLength, networkAddress, normalizeIp, parsePrefix } from './ipAddress';
 import type { IpsetMember, IpsetSet } from './model';
 
 export type IpsetDirection = 'src' | 'dst';
@@ -41,6 +41,9 @@ export function ipsetMatch(set: IpsetSet, directions: IpsetDirection[], packet: 
   if (directions.length < set.dimensions.length) return false;
 
   const bitmapPort = set.type === 'bitmap:port';
+  // The kernel's bitmap:port reads ports of TCP and UDP packets only; that is why kube-proxy keeps SCTP
+  // NodePorts in hash:ip,port sets (KUBE-NODE-PORT-SCTP-HASH).
+  if (bitmapPort && !['tcp', 'udp'].includes(packet.proto.toLowerCase())) return false;
   const addresses: string[] = [];
   const ports: string[] = [];
   for (let position = 0; position < set.dimensions.length; position++) {
@@ -125,6 +128,15 @@ function memberKey(set: IpsetSet, element: string): { key: string; tuple: number
       if (!port) return undefined;
       const protocol = (port[1] ?? 'tcp').toLowerCase();
       keys.push(bitmapPort ? String(Number(port[2])) : `${protocol}:${Number(port[2])}`);
+      continue;
+    }
+    if (!part.includes('/') && netmask === undefined) {
+      // A host address, the common case: no prefix arithmetic needed.
+      const address = normalizeIp(part);
+      if (address === undefined) return undefined;
+      const length = maxPrefixLength(familyOf(address));
+      keys.push(`${address}/${length}`);
+      tuple.push(length);
       continue;
     }
     const prefix = parsePrefix(part);
