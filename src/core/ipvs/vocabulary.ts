@@ -119,7 +119,7 @@ export const IPVS_IPSETS: readonly IpvsIpsetTerm[] = [
     name: 'KUBE-HEALTH-CHECK-NODE-PORT', type: 'bitmap:port',
     ruleComment: 'Kubernetes health check node port',
     usedBy: 'filter KUBE-NODE-PORT: dst -j ACCEPT; filter KUBE-IPVS-FILTER: dst -j RETURN',
-    explanation: 'healthCheckNodePorts of externalTrafficPolicy Local Services, which kube-proxy itself answers; filter INPUT accepts them.',
+    explanation: 'The healthCheckNodePorts of externalTrafficPolicy Local Services, which kube-proxy itself answers; filter INPUT accepts them.',
   },
   {
     name: 'KUBE-IPVS-IPS', type: 'hash:ip',
