@@ -493,3 +493,67 @@ packetFlowTable(fixture('iptables-large-cluster'), [
     expect: endpoints(largeClusterEndpoints(401, 1, 8080), { masquerade: true }),
   },
 ]);
+
+// TestNodePorts with localhost NodePorts disabled: no KUBE-FIREWALL rule, and `! -d 127.0.0.0/8` on the jump to
+// KUBE-NODEPORTS, so a localhost connection to the NodePort stays on the node untouched.
+packetFlowTable(fixture('iptables-nodeports-no-localhost'), [
+  {
+    name: 'external to nodePort',
+    src: externalClient,
+    dst: nodeIP,
+    dport: 3001,
+    expect: endpoints(['10.180.0.1:80', '10.180.2.1:80'], { masquerade: true }),
+  },
+  {
+    name: 'node to nodePort',
+    src: nodeIP,
+    dst: nodeIP,
+    dport: 3001,
+    hook: 'OUTPUT',
+    expect: endpoints(['10.180.0.1:80', '10.180.2.1:80'], { masquerade: true }),
+  },
+  {
+    name: 'localhost to nodePort is ignored',
+    src: '127.0.0.1',
+    dst: '127.0.0.1',
+    dport: 3001,
+    hook: 'OUTPUT',
+    expect: untouched('local'),
+    kernelNote: 'kube-proxy leaves it alone; the kernel delivers it to whatever listens on 127.0.0.1:3001',
+  },
+  {
+    name: 'external to nodePort on secondary IP',
+    src: externalClient,
+    dst: nodeIPAlt,
+    dport: 3001,
+    expect: endpoints(['10.180.0.1:80', '10.180.2.1:80'], { masquerade: true }),
+  },
+]);
+
+// TestNodePorts with --nodeport-addresses 192.168.0.0/24,127.0.0.1/32 and localhost NodePorts disabled: only
+// 192.168.0.2 gets a jump to KUBE-NODEPORTS.
+packetFlowTable(fixture('iptables-nodeport-addresses'), [
+  {
+    name: 'external to nodePort',
+    src: externalClient,
+    dst: nodeIP,
+    dport: 3001,
+    expect: endpoints(['10.180.0.1:80', '10.180.2.1:80'], { masquerade: true }),
+  },
+  {
+    name: 'localhost to nodePort is ignored',
+    src: '127.0.0.1',
+    dst: '127.0.0.1',
+    dport: 3001,
+    hook: 'OUTPUT',
+    expect: untouched('local'),
+  },
+  {
+    name: 'secondary nodeIP ignores NodePorts',
+    src: externalClient,
+    dst: nodeIPAlt,
+    dport: 3001,
+    expect: untouched('local'),
+    kernelNote: '192.168.1.2 is still a local address, so the untranslated packet is delivered to the node',
+  },
+]);
