@@ -5,7 +5,7 @@
  * fixtures hold the rules those tests expect kube-proxy to write, plus the jumps from the built-in chains a node
  * has, and the node addresses the tests treat as local (192.168.0.2, 192.168.1.2, 192.168.99.11, loopback).
  * test/fixtures/iptables-overall keeps kube-proxy's test-fixture form (unquoted multi-word comments, `-` as the
- * policy of built-in chains, which iptables-restore reads as "leave the policy as it is", ACCEPT on a fresh table);
+ * policy of built-in chains, which iptables-restore accepts and which leaves the chain at its default, ACCEPT);
  * the other folders are what iptables-save printed after loading those rules into a network namespace.
  *
  * kube-proxy's test tracer simplifies the kernel, and these rows follow the kernel where the two differ:
