@@ -28,7 +28,9 @@ function run(argv: string[], input?: string): { status: number | null; stdout: s
 
 function canUseNetns(): boolean {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return false;
-  return run(['ip', 'netns', 'list']).status === 0 && run(['iptables-restore', '--version']).status === 0;
+  return ['ip netns list', 'iptables-restore --version', 'iptables-save --version', 'ipset --version'].every(
+    (command) => run(command.split(' ')).status === 0,
+  );
 }
 
 /** Creates in `netns` the sets an `ipset -L` listing declares, so `-m set` rules can be loaded. */
@@ -73,7 +75,7 @@ describe('packet-flow fixtures and samples', () => {
     });
   }
 
-  const netnsReason = canUseNetns() ? false : 'needs root, ip netns and iptables-restore';
+  const netnsReason = canUseNetns() ? false : 'needs root, ip netns, iptables-restore/-save and ipset';
   [...fixtureDirs, ...sampleDirs].forEach((dir, index) => {
     test(`${dir}: iptables-restore ${dir === fixtureForm ? 'refuses the test-fixture form' : 'accepts it and iptables-save prints it back'}`, { skip: netnsReason }, () => {
       const text = readFileSync(join(dir, 'iptables-save.txt'), 'utf8');
