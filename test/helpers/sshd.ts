@@ -127,7 +127,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
 
   const knownHostsLine = `[127.0.0.1]:${port} ssh-ed25519 ${hostKey.toString('base64')}`;
   const kill = async (): Promise<void> => {
-    const pids = [...(await descendants(child.pid!)), child.pid!];
+    // Session processes left behind by a closed connection are re-parented to init, so they are found by the
+    // HOME this server gives every session (a unique temp path) as well as by parentage.
+    const sessions = [...(await descendants(child.pid!)), ...(await withHome(sessionHome))];
+    const pids = [...new Set(sessions), child.pid!];
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -173,6 +176,23 @@ async function waitForListener(port: number, child: ChildProcess, stderr: () => 
   }
   child.kill('SIGKILL');
   throw new Error(`sshd did not listen on ${port} within 10 s: ${stderr().trim()}`);
+}
+
+/** Processes whose environment has HOME set to `home` exactly. */
+async function withHome(home: string): Promise<number[]> {
+  const marker = Buffer.from(`HOME=${home}\0`);
+  const found: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const environ = await readFile(`/proc/${name}/environ`);
+      const at = environ.indexOf(marker);
+      if (at === 0 || (at > 0 && environ[at - 1] === 0)) found.push(Number(name));
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return found;
 }
 
 /** Every process whose parent chain leads to `pid`, found through /proc. */
