@@ -398,7 +398,7 @@ packetFlowTable(fixture('iptables-no-endpoints'), [
     hook: 'OUTPUT',
     expect: untouched(),
     kernelNote:
-      'kube-proxy writes this REJECT into KUBE-EXTERNAL-SERVICES, which only INPUT and FORWARD jump to; a packet from the node leaves through OUTPUT untouched (kube-proxy\'s tracer says REJECT)',
+      'kube-proxy writes this REJECT into KUBE-EXTERNAL-SERVICES, which only INPUT and FORWARD jump to; a packet from the node leaves through OUTPUT untouched (kube-proxy\'s tracer says REJECT). Loaded into a network namespace, a connect() from the node to 1.2.3.4:80 sent its SYN out and timed out, while the same from a peer was refused',
   },
   {
     name: 'node to its own NodePort with no endpoints',
