@@ -24,6 +24,8 @@ export interface ProbeRow {
   from: Origin;
   dst: string;
   dport: number;
+  /** TCP unless said otherwise. */
+  proto?: 'tcp' | 'udp';
   /** Connections to open; enough that every endpoint with a share of 1/3 answers at least once. */
   count: number;
   intent: Intent;
@@ -186,10 +188,11 @@ export interface TraceRun {
   problem?: string;
 }
 
-/** Runs `node dist/cli.js trace <dir> --dst … --dport … --src … --json` and parses its one JSON object. */
-export function runTrace(snapshotDir: string, dst: string, dport: number, src: string): Promise<TraceRun> {
+/** Runs `node dist/cli.js trace <dir> --dst … --dport … --proto … --src … --json` and parses its one JSON object. */
+export function runTrace(snapshotDir: string, row: ProbeRow, src: string): Promise<TraceRun> {
   if (!existsSync(cliPath)) return Promise.resolve({ problem: `${cliPath} does not exist: run npm run build first` });
-  const argv = [cliPath, 'trace', snapshotDir, '--dst', dst, '--dport', String(dport), '--proto', 'tcp', '--src', src, '--json'];
+  const { dst, dport } = row;
+  const argv = [cliPath, 'trace', snapshotDir, '--dst', dst, '--dport', String(dport), '--proto', row.proto ?? 'tcp', '--src', src, '--json'];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

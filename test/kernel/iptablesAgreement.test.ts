@@ -1,20 +1,16 @@
 // Kernel agreement, iptables mode: a kube-proxy ruleset is loaded with iptables-restore into a node built
-// of network namespaces, real TCP connections are opened from outside, from the node and from pods, and
-// what the kernel did (which pod answered, whether its peer address was rewritten, refusals, drops) is
-// checked twice: against what kube-proxy means the rules to do, and against `netpath trace --json` on the
+// of network namespaces; real TCP connections and UDP exchanges go from outside, from the node and from
+// pods; what the kernel did (which pod answered, whether its peer address was rewritten, refusals, drops)
+// is checked against what kube-proxy means the rules to do and against `netpath trace --json` on the
 // iptables-save and local routes taken from that namespace. Needs root, iproute2, iptables and conntrack.
-import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Observation, ProbeRow } from './agreement';
-import { checkIntent, checkTrace, describeObservation, describeTrace, observe, runTrace } from './agreement';
-import { kernelSkipReason, nodeIp, Topology } from './netns';
+import type { ProbeRow } from './agreement';
+import { describeKernelAgreement } from './kernelSuite';
+import { nodeIp } from './netns';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const rulesFile = join(here, 'rulesets', 'iptables-kube-proxy.rules');
+const rulesFile = join(dirname(fileURLToPath(import.meta.url)), 'rulesets', 'iptables-kube-proxy.rules');
 
 const masq = { masquerade: true };
 const kept = { masquerade: false };
@@ -40,53 +36,17 @@ const probes: ProbeRow[] = [
   { name: 'pod → NodePort, Local policy, no local endpoint', from: 'pod-b', dst: nodeIp, dport: 30083, count: 12, intent: { pods: { remote: kept } } },
   { name: 'pod → LoadBalancer IP, source outside loadBalancerSourceRanges', from: 'pod-c', dst: '192.168.60.100', dport: 80, count: 4, intent: 'dropped' },
   { name: 'pod → ClusterIP of a Service without endpoints', from: 'pod-c', dst: '10.96.0.40', dport: 80, count: 4, intent: 'refused' },
+  { name: 'pod → UDP ClusterIP with 2 endpoints', from: 'pod-c', dst: '10.96.0.53', dport: 53, proto: 'udp', count: 40, intent: { pods: { 'pod-a': kept, 'pod-b': kept } } },
+  { name: 'outside → UDP ClusterIP with 2 endpoints', from: 'client', dst: '10.96.0.53', dport: 53, proto: 'udp', count: 40, intent: { pods: { 'pod-a': masq, 'pod-b': masq } } },
+  { name: 'node → UDP ClusterIP with 2 endpoints', from: 'node', dst: '10.96.0.53', dport: 53, proto: 'udp', count: 40, intent: { pods: { 'pod-a': masq, 'pod-b': masq } } },
+  { name: 'pod → UDP ClusterIP of a Service port without endpoints', from: 'pod-a', dst: '10.96.0.40', dport: 53, proto: 'udp', count: 4, intent: 'refused' },
 ];
 
-const skip = kernelSkipReason(['iptables-restore', 'iptables-save']);
-
-describe('kernel agreement, iptables mode', { skip }, () => {
-  let topology: Topology | undefined;
-  let snapshotDir = '';
-  const observations = new Map<string, Observation>();
-
-  before(
-    async () => {
-      topology = await Topology.create();
-      await topology.inNode(['iptables-restore'], readFileSync(rulesFile, 'utf8'));
-      snapshotDir = mkdtempSync(join(tmpdir(), 'npk-iptables-'));
-      await topology.snapshot(snapshotDir, { iptables: true });
-      // NETPATH_KERNEL_SNAPSHOT_OUT=<dir> keeps a copy of the snapshot, e.g. to refresh a fixture.
-      const keep = process.env.NETPATH_KERNEL_SNAPSHOT_OUT;
-      if (keep) cpSync(snapshotDir, keep, { recursive: true });
-      for (const row of probes) {
-        observations.set(row.name, observe(await topology.probe(row.from, row.dst, row.dport, { count: row.count })));
-      }
-    },
-    { timeout: 180_000 },
-  );
-
-  after(async () => {
-    await topology?.destroy();
-    if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
-  });
-
-  for (const row of probes) {
-    test(`kernel does what kube-proxy means: ${row.name}`, () => {
-      const observation = observations.get(row.name);
-      assert.ok(observation, 'the probe did not run');
-      assert.deepEqual(checkIntent(row, observation), [], describeObservation(observation));
-    });
-  }
-
-  for (const row of probes) {
-    test(`netpath trace agrees with the kernel: ${row.name}`, { timeout: 60_000 }, async () => {
-      const observation = observations.get(row.name);
-      assert.ok(observation, 'the probe did not run');
-      const { trace, problem } = await runTrace(snapshotDir, row.dst, row.dport, observation.src);
-      assert.ok(trace, problem);
-      assert.equal(trace.mode, 'iptables');
-      const problems = checkTrace(row, observation, trace);
-      assert.deepEqual(problems, [], `kernel: ${describeObservation(observation)}\ntrace: ${describeTrace(trace)}`);
-    });
-  }
+describeKernelAgreement({
+  title: 'kernel agreement, iptables mode',
+  mode: 'iptables',
+  tools: ['iptables-restore', 'iptables-save'],
+  load: (topology) => topology.inNode(['iptables-restore'], readFileSync(rulesFile, 'utf8')),
+  dumps: { iptables: true },
+  probes,
 });

@@ -53,6 +53,8 @@ export interface ProbeRun {
 
 export interface ProbeOptions {
   count: number;
+  /** TCP connections (the default) or UDP datagrams from connected sockets. */
+  proto?: 'tcp' | 'udp';
   timeoutMs?: number;
   concurrency?: number;
 }
@@ -355,7 +357,7 @@ export class Topology {
     return src;
   }
 
-  /** Opens `count` TCP connections from the origin to dst:port (after a conntrack flush) and reports each. */
+  /** Opens `count` connections (TCP, or UDP exchanges) from the origin to dst:port after a conntrack flush, and reports each. */
   async probe(origin: Origin, dst: string, port: number, options: ProbeOptions): Promise<ProbeRun> {
     const agent = this.agents.get(origin);
     if (!agent) throw new Error(`no agent for ${origin}`);
@@ -365,7 +367,7 @@ export class Topology {
     const src = await this.sourceFor(origin, dst);
     const rounds = Math.ceil(options.count / concurrency);
     const reply = await agent.request(
-      { op: 'probe', host: dst, port, count: options.count, concurrency, timeoutMs },
+      { op: 'probe', proto: options.proto ?? 'tcp', host: dst, port, count: options.count, concurrency, timeoutMs },
       rounds * timeoutMs + 10_000,
     );
     if (!Array.isArray(reply.results)) throw new Error(`probe from ${origin} failed: ${String(reply.error)}`);

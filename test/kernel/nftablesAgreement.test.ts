@@ -1,20 +1,16 @@
 // Kernel agreement, nftables mode: kube-proxy's `table ip kube-proxy` is loaded with `nft -f` into a node
-// built of network namespaces (the same harness and Services as the iptables test), real TCP connections
-// are opened from outside, from the node and from pods, and what the kernel did is checked against what
-// kube-proxy means the rules to do and against `netpath trace --json` on the `nft list ruleset` (nft.txt)
-// and local routes taken from that namespace. Needs root, iproute2, nft and conntrack.
-import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// built of network namespaces (the same harness and Services as the iptables test); real TCP connections
+// and UDP exchanges go from outside, from the node and from pods; what the kernel did is checked against
+// what kube-proxy means the rules to do and against `netpath trace --json` on the `nft list ruleset`
+// (nft.txt) and local routes taken from that namespace. Needs root, iproute2, nft and conntrack.
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Observation, ProbeRow } from './agreement';
-import { checkIntent, checkTrace, describeObservation, describeTrace, observe, runTrace } from './agreement';
-import { kernelSkipReason, nodeIp, Topology } from './netns';
+import type { ProbeRow } from './agreement';
+import { describeKernelAgreement } from './kernelSuite';
+import { nodeIp } from './netns';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const rulesFile = join(here, 'rulesets', 'nft-kube-proxy.nft');
+const rulesFile = join(dirname(fileURLToPath(import.meta.url)), 'rulesets', 'nft-kube-proxy.nft');
 
 const masq = { masquerade: true };
 const kept = { masquerade: false };
@@ -44,53 +40,18 @@ const probes: ProbeRow[] = [
   { name: 'pod → LoadBalancer IP, source outside loadBalancerSourceRanges', from: 'pod-c', dst: '192.168.60.100', dport: 80, count: 4, intent: 'dropped' },
   { name: 'pod → ClusterIP of a Service without endpoints', from: 'pod-c', dst: '10.96.0.40', dport: 80, count: 4, intent: 'refused' },
   { name: 'pod → ClusterIP on a port the Service lacks', from: 'pod-c', dst: '10.96.0.10', dport: 81, count: 4, intent: 'refused' },
+  { name: 'pod → UDP ClusterIP with 2 endpoints', from: 'pod-c', dst: '10.96.0.53', dport: 53, proto: 'udp', count: 40, intent: { pods: { 'pod-a': kept, 'pod-b': kept } } },
+  { name: 'outside → UDP ClusterIP with 2 endpoints', from: 'client', dst: '10.96.0.53', dport: 53, proto: 'udp', count: 40, intent: { pods: { 'pod-a': masq, 'pod-b': masq } } },
+  { name: 'node → UDP ClusterIP with 2 endpoints', from: 'node', dst: '10.96.0.53', dport: 53, proto: 'udp', count: 40, intent: { pods: { 'pod-a': masq, 'pod-b': masq } } },
+  { name: 'pod → UDP ClusterIP of a Service port without endpoints', from: 'pod-a', dst: '10.96.0.40', dport: 53, proto: 'udp', count: 4, intent: 'refused' },
+  { name: 'pod → UDP to a TCP-only ClusterIP', from: 'pod-b', dst: '10.96.0.10', dport: 80, proto: 'udp', count: 4, intent: 'refused' },
 ];
 
-const skip = kernelSkipReason(['nft']);
-
-describe('kernel agreement, nftables mode', { skip }, () => {
-  let topology: Topology | undefined;
-  let snapshotDir = '';
-  const observations = new Map<string, Observation>();
-
-  before(
-    async () => {
-      topology = await Topology.create();
-      await topology.inNode(['nft', '-f', '-'], readFileSync(rulesFile, 'utf8'));
-      snapshotDir = mkdtempSync(join(tmpdir(), 'npk-nft-'));
-      await topology.snapshot(snapshotDir, { nft: true });
-      // NETPATH_KERNEL_SNAPSHOT_OUT=<dir> keeps a copy of the snapshot, e.g. to refresh a fixture.
-      const keep = process.env.NETPATH_KERNEL_SNAPSHOT_OUT;
-      if (keep) cpSync(snapshotDir, keep, { recursive: true });
-      for (const row of probes) {
-        observations.set(row.name, observe(await topology.probe(row.from, row.dst, row.dport, { count: row.count })));
-      }
-    },
-    { timeout: 180_000 },
-  );
-
-  after(async () => {
-    await topology?.destroy();
-    if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
-  });
-
-  for (const row of probes) {
-    test(`kernel does what kube-proxy means: ${row.name}`, () => {
-      const observation = observations.get(row.name);
-      assert.ok(observation, 'the probe did not run');
-      assert.deepEqual(checkIntent(row, observation), [], describeObservation(observation));
-    });
-  }
-
-  for (const row of probes) {
-    test(`netpath trace agrees with the kernel: ${row.name}`, { timeout: 60_000 }, async () => {
-      const observation = observations.get(row.name);
-      assert.ok(observation, 'the probe did not run');
-      const { trace, problem } = await runTrace(snapshotDir, row.dst, row.dport, observation.src);
-      assert.ok(trace, problem);
-      assert.equal(trace.mode, 'nftables');
-      const problems = checkTrace(row, observation, trace);
-      assert.deepEqual(problems, [], `kernel: ${describeObservation(observation)}\ntrace: ${describeTrace(trace)}`);
-    });
-  }
+describeKernelAgreement({
+  title: 'kernel agreement, nftables mode',
+  mode: 'nftables',
+  tools: ['nft'],
+  load: (topology) => topology.inNode(['nft', '-f', '-'], readFileSync(rulesFile, 'utf8')),
+  dumps: { nft: true },
+  probes,
 });

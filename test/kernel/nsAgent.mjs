@@ -1,11 +1,14 @@
 // A small agent that runs inside one network namespace of the kernel agreement tests. It is plain
 // JavaScript so that `ip netns exec NS node nsAgent.mjs` starts in a few milliseconds without a loader.
-// With `--listen PORT` it is a "pod": every TCP connection gets one line, `<name> <peer address>`, so the
-// prober learns which pod answered and whether the source address was rewritten on the way.
+// With `--listen PORT` it is a "pod": every TCP connection, and every UDP datagram to the same port, gets one
+// line back, `<name> <peer address>`, so the prober learns which pod answered and whether the source address
+// was rewritten on the way.
 // It always reads JSON requests from stdin, one per line, and answers each with one JSON line on stdout:
-//   { "id": 1, "op": "probe", "host": "10.96.0.10", "port": 80, "count": 30, "concurrency": 6, "timeoutMs": 2000 }
+//   { "id": 1, "op": "probe", "proto": "tcp", "host": "10.96.0.10", "port": 80, "count": 30, "concurrency": 6, "timeoutMs": 2000 }
 //   → { "id": 1, "results": [ { "outcome": "answered", "pod": "pod-a", "peer": "10.244.1.1", "local": "…" }, … ] }
-// Outcomes: answered, refused (ECONNREFUSED, i.e. an RST or an ICMP port unreachable), timeout, error.
+// Outcomes: answered, refused (ECONNREFUSED: an RST, or an ICMP port unreachable, which a connected UDP
+// socket reports too), timeout, error.
+import dgram from 'node:dgram';
 import net from 'node:net';
 import readline from 'node:readline';
 
@@ -51,6 +54,36 @@ function connectOnce(host, port, timeoutMs) {
   });
 }
 
+/** Sends one datagram from a fresh connected UDP socket (a new source port, so a new conntrack entry). */
+function datagramOnce(host, port, timeoutMs) {
+  return new Promise((resolve) => {
+    let settled = false;
+    const socket = dgram.createSocket('udp4');
+    const finish = (result) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.close();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish({ outcome: 'timeout' }), timeoutMs);
+    socket.on('message', (message) => {
+      const [pod = '', peer = ''] = String(message).trim().split(' ');
+      let local = '';
+      try {
+        local = socket.address().address;
+      } catch {
+        // The socket is already closing; the address is only informative.
+      }
+      finish({ outcome: 'answered', pod, peer, local });
+    });
+    socket.on('error', (error) => {
+      finish(error.code === 'ECONNREFUSED' ? { outcome: 'refused' } : { outcome: 'error', code: String(error.code ?? error.message) });
+    });
+    socket.connect(port, host, () => socket.send('probe'));
+  });
+}
+
 async function probe(request) {
   const count = Math.max(0, Math.min(Number(request.count) || 0, 200));
   const concurrency = Math.max(1, Math.min(Number(request.concurrency) || 1, 16));
@@ -60,7 +93,8 @@ async function probe(request) {
   async function worker() {
     while (started < count) {
       started += 1;
-      results.push(await connectOnce(String(request.host), Number(request.port), timeoutMs));
+      const once = request.proto === 'udp' ? datagramOnce : connectOnce;
+      results.push(await once(String(request.host), Number(request.port), timeoutMs));
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
@@ -68,7 +102,7 @@ async function probe(request) {
 }
 
 function serve(port) {
-  return new Promise((resolve, reject) => {
+  const tcp = new Promise((resolve, reject) => {
     const server = net.createServer((socket) => {
       socket.on('error', () => socket.destroy());
       socket.end(`${name} ${socket.remoteAddress}\n`);
@@ -76,6 +110,13 @@ function serve(port) {
     server.on('error', reject);
     server.listen(Number(port), '0.0.0.0', () => resolve(server));
   });
+  const udp = new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.on('error', reject);
+    socket.on('message', (_message, peer) => socket.send(`${name} ${peer.address}\n`, peer.port, peer.address));
+    socket.bind(Number(port), '0.0.0.0', () => resolve(socket));
+  });
+  return Promise.all([tcp, udp]);
 }
 
 async function main() {
