@@ -133,6 +133,30 @@ test('collect through sshd: every file equals the command run in the node namesp
   }
 });
 
+test('kube-proxy rules in the legacy backend: iptables-save.txt comes from iptables-legacy-save', { skip: skipReason ?? false }, async () => {
+  const legacyNs = await createNodeNamespace({ backend: 'legacy', suffix: 'legacy' });
+  const legacySshd = await startSshd({ netns: legacyNs.name });
+  const client = await createClientHome(legacySshd, 'trusted');
+  try {
+    const out = join(work, 'legacy');
+    const io = recordingIo(false);
+    assert.equal(await runCollect(['testnode', '--out', out], io, { resolveContext: client.context }), 0, io.err.join(''));
+    const saved = await readFile(join(out, 'iptables-save.txt'), 'utf8');
+    assert.equal(withoutComments(saved), withoutComments(await legacyNs.exec(['iptables-legacy-save'])));
+    assert.match(saved, /:KUBE-SVC-WEBHTTP7QK2M4Z5X/);
+    const meta = JSON.parse(await readFile(join(out, 'meta.json'), 'utf8')) as CollectionMeta;
+    assert.equal(meta.iptablesBackend, 'legacy');
+    assert.equal(meta.files['iptables-save.txt'], 'iptables-legacy-save');
+    // The nft backend holds no rules here, so it is not kept and nothing warns about two backends.
+    assert.equal(existsSync(join(out, 'iptables-nft-save.txt')), false);
+    assert.equal(meta.warnings.some((warning) => warning.includes('Both iptables backends')), false);
+  } finally {
+    await client.remove();
+    await legacySshd.stop();
+    await legacyNs.remove();
+  }
+});
+
 test('the built netpath binary collects with ~/.ssh/config from HOME, and netpath trace answers on the folder', {
   skip: skipReason ?? (existsSync('dist/cli.js') ? false : 'dist/cli.js is not built (npm run build)'),
 }, async () => {

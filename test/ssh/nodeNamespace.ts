@@ -21,8 +21,17 @@ export interface NodeNamespace {
   remove(): Promise<void>;
 }
 
-export async function createNodeNamespace(options: { legacyRule?: boolean } = {}): Promise<NodeNamespace> {
-  const name = `npssh-node-${process.pid}`;
+export interface NodeNamespaceOptions {
+  /** Which iptables backend kube-proxy's rules are restored into (nft, the default of current distributions). */
+  readonly backend?: 'nft' | 'legacy';
+  /** Also put one unrelated rule into the legacy backend, so both backends hold rules. */
+  readonly legacyRule?: boolean;
+  /** Appended to the name, for a second namespace in the same run. */
+  readonly suffix?: string;
+}
+
+export async function createNodeNamespace(options: NodeNamespaceOptions = {}): Promise<NodeNamespace> {
+  const name = `npssh-node-${process.pid}${options.suffix ? `-${options.suffix}` : ''}`;
   await run('ip', ['netns', 'del', name]).catch(() => undefined);
   await run('ip', ['netns', 'add', name]);
   const exec = async (argv: readonly string[]): Promise<string> =>
@@ -44,7 +53,8 @@ export async function createNodeNamespace(options: { legacyRule?: boolean } = {}
     );
     const rules = await readFile(join(__dirname, 'fixtures', 'kube-proxy-node.rules'), 'utf8');
     await new Promise<void>((resolve, reject) => {
-      const child = execFile('ip', ['netns', 'exec', name, 'iptables-restore'], (error) => (error ? reject(error) : resolve()));
+      const restore = options.backend === 'legacy' ? 'iptables-legacy-restore' : 'iptables-nft-restore';
+      const child = execFile('ip', ['netns', 'exec', name, restore], (error) => (error ? reject(error) : resolve()));
       child.stdin!.end(rules);
     });
     if (options.legacyRule) await exec(['iptables-legacy', '-A', 'INPUT', '-s', '198.51.100.0/24', '-j', 'DROP']);
@@ -71,7 +81,7 @@ export async function createNodeNamespace(options: { legacyRule?: boolean } = {}
 
 /** Why kernel-backed SSH tests cannot run, or undefined. */
 export function namespaceSkipReason(): string | undefined {
-  for (const tool of ['ip', 'iptables-restore', 'iptables-save', 'iptables-legacy', 'ipset', 'nft']) {
+  for (const tool of ['ip', 'iptables-nft-restore', 'iptables-legacy-restore', 'iptables-save', 'iptables-legacy', 'ipset', 'nft']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
   }
   return undefined;
