@@ -195,8 +195,22 @@ packetFlowTable(fixture('iptables-internal-traffic-policy'), [
 
 // svc1: externalTrafficPolicy Local, local endpoints only serving-and-terminating, one ready remote endpoint.
 // svc2: Local, the only endpoint is remote and terminating. svc3: Cluster, only terminating endpoints.
-// svc4: Local, no usable endpoint anywhere.
+// svc4: Local, no usable endpoint anywhere. svc5: Local, ready local endpoints beside terminating ones.
 packetFlowTable(fixture('iptables-terminating-endpoints'), [
+  {
+    name: 'ready endpoints exist: pod to clusterIP uses every ready endpoint',
+    src: pod,
+    dst: '172.30.1.5',
+    dport: 80,
+    expect: endpoints(['10.0.5.1:80', '10.0.5.2:80', '10.0.5.5:80']),
+  },
+  {
+    name: 'ready endpoints exist: external to LB uses only the ready local ones',
+    src: externalClient,
+    dst: '5.6.7.9',
+    dport: 80,
+    expect: endpoints(['10.0.5.1:80', '10.0.5.2:80']),
+  },
   {
     name: 'only terminating local endpoints: pod to clusterIP uses the ready remote endpoint',
     src: pod,
