@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --sizes 1000,10000,30000 --endpoints 5 --packets 1000 --runs 3 --seed 1 --dir DIR]`:
+ * `npm run bench [-- --sizes 1000,10000,30000 --endpoints 5 --packets 1000 --runs 3 --seed 1 --dir DIR
+ *   --json FILE --markdown FILE]`:
  * for each size, generates (or reuses) an iptables-mode snapshot, then measures on that same file, each
  * in a fresh child process: parse; parse + index + Service tree (analyzeSnapshot); 1,000 random traces;
  * peak memory; and the CPU time of the kernel tool `iptables-restore --test` in a throwaway network
@@ -8,7 +9,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCluster } from './generator/cluster';
@@ -27,6 +28,7 @@ interface Options {
   seed: number;
   dir: string;
   json: string | undefined;
+  markdown: string | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -38,6 +40,7 @@ function parseOptions(argv: string[]): Options {
     seed: 1,
     dir: join(tmpdir(), 'kube-netpath-bench'),
     json: undefined,
+    markdown: undefined,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
@@ -55,6 +58,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--seed') options.seed = integer();
     else if (flag === '--dir') options.dir = value;
     else if (flag === '--json') options.json = value;
+    else if (flag === '--markdown') options.markdown = value;
     else throw new Error(`bench: unknown option ${flag}`);
   }
   if (options.sizes.some((size) => !Number.isInteger(size) || size < 1)) throw new Error('bench: --sizes takes positive integers');
@@ -193,12 +197,25 @@ function renderTable(results: SizeResult[]): string {
   return `${table.join('\n')}\n\nGrowth (CPU per 100,000 lines): ${growth.join('; ')}\n`;
 }
 
+/** Where the figures came from: CPU count, load (other work skews even CPU times), versions. */
+function describeMachine(loadBefore: number[], loadAfter: number[]): string {
+  const iptables = spawnSync('iptables', ['--version'], { encoding: 'utf8' }).stdout?.trim() || 'iptables not found';
+  const load = (values: number[]): string => values.map((value) => value.toFixed(1)).join(' ');
+  return (
+    `Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${iptables}; ` +
+    `load average ${load(loadBefore)} before, ${load(loadAfter)} after.\n`
+  );
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   mkdirSync(options.dir, { recursive: true });
+  const loadBefore = loadavg();
   const results: SizeResult[] = [];
   for (const size of options.sizes) results.push(await measureSize(options, size));
-  process.stdout.write(renderTable(results));
+  const report = `${renderTable(results)}\n${describeMachine(loadBefore, loadavg())}`;
+  process.stdout.write(report);
+  if (options.markdown !== undefined) writeFileSync(options.markdown, report);
   for (const result of results) {
     const kinds = result.analysis['kinds'] as Record<string, { medianMs: number; p99Ms: number; count: number; withService: number }>;
     const parts = Object.entries(kinds ?? {}).map(
