@@ -88,7 +88,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
       draft.info.warnings.push(`${label(entry.vs)} is bound to ${KUBE_IPVS_DEVICE} but is not in ${ipsetNameFor('KUBE-CLUSTER-IP', entry.address.includes(':') ? 'inet6' : 'inet')}: kube-proxy did not write it (or its sync failed); KUBE-IPVS-FILTER rejects new connections to it and traffic from outside the cluster is not masqueraded.`);
     }
     if (entry.vs.realServers.length === 0) {
-      draft.info.warnings.push(`ClusterIP virtual server ${label(entry.vs)} has no endpoints (no real servers): connections reach the node's own stack and are refused.`);
+      draft.info.warnings.push(`ClusterIP virtual server ${label(entry.vs)} has no endpoints (no real servers): IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".`);
     }
     warnDrainingServers(draft.info, entry.vs);
     drafts.push(draft);
@@ -118,7 +118,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
       target.info.warnings.push(`NodePort ${nodePort}/${first.protocol} has different real servers on ${differing.map((entry) => formatAddress(entry.address)).join(', ')} than on ${formatAddress(first.address)}.`);
     }
     if (first.vs.realServers.length === 0 && target.anchor && target.anchor.vs.realServers.length > 0) {
-      target.info.warnings.push(`NodePort ${nodePort}/${first.protocol} has no real servers although the ClusterIP has ${target.anchor.vs.realServers.length}: connections to the NodePort are refused.`);
+      target.info.warnings.push(`NodePort ${nodePort}/${first.protocol} has no real servers although the ClusterIP has ${target.anchor.vs.realServers.length}: IPVS refuses connections to the NodePort (ICMP port unreachable).`);
     }
     for (const entry of group) warnDrainingServers(target.info, entry.vs);
   }
@@ -197,7 +197,7 @@ function pickOwner(drafts: Draft[], entry: Classified, local: boolean | undefine
 function orphan(drafts: Draft[], info: ServiceInfo, entry: Classified, file: string, sets: SetReader): Draft {
   info.endpoints = endpointsOf(entry.vs, file, sets);
   info.source = { file, line: entry.vs.line };
-  if (entry.vs.realServers.length === 0) info.warnings.push(`Virtual server ${label(entry.vs)} has no endpoints (no real servers): connections are refused.`);
+  if (entry.vs.realServers.length === 0) info.warnings.push(`Virtual server ${label(entry.vs)} has no endpoints (no real servers): IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".`);
   const draft: Draft = { info, anchor: undefined, signature: entry.signature };
   drafts.push(draft);
   return draft;
