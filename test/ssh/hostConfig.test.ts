@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { HostConfigError, resolveHost } from '../../src/node/ssh/hostConfig';
+import { HostConfigError, readSshConfig, resolveHost } from '../../src/node/ssh/hostConfig';
 import type { HostOverrides, ResolveContext } from '../../src/node/ssh/hostConfig';
 
 const CONFIG = `
@@ -84,6 +84,38 @@ test('resolution agrees with ssh -G on host name, user, port, identity files, Pr
       const jump = expected.get('proxyjump')?.[0];
       assert.equal(resolved.jumps.length > 0 ? resolved.jumps.map((hop) => hop.alias).join(',') : undefined, jump, `ProxyJump for ${label}`);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Include is followed (globs sorted, relative to ~/.ssh) and agrees with ssh -G', { skip: haveSsh ? false : 'ssh is not installed' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'npssh-inc-'));
+  try {
+    mkdirSync(join(dir, 'conf.d'));
+    mkdirSync(join(dir, '.ssh'));
+    writeFileSync(join(dir, 'conf.d', '20-b.conf'), 'Host *.inc\n  Port 2022\n  User second\n');
+    writeFileSync(join(dir, 'conf.d', '10-a.conf'), 'Host inc1 *.inc\n  HostName 10.9.9.9\n  User first\n');
+    writeFileSync(join(dir, 'conf.d', 'ignored.txt'), 'Host inc1\n  Port 1\n');
+    writeFileSync(join(dir, '.ssh', 'relative.conf'), 'Host rel\n  HostName 10.8.8.8\n');
+    const main = join(dir, 'config');
+    writeFileSync(main, `Include ${dir}/conf.d/*.conf\nHost rel\n  User reluser\nHost *\n  ServerAliveInterval 7\n`);
+    const text = await readSshConfig(main, dir);
+    for (const target of ['inc1', 'x.inc']) {
+      const expected = sshG(main, target, []);
+      const resolved = resolveHost(target, {}, { ...context(text), localUser: userInfo().username });
+      assert.equal(resolved.hostName, expected.get('hostname')![0], target);
+      assert.equal(resolved.user, expected.get('user')![0], target);
+      assert.equal(String(resolved.port), expected.get('port')![0], target);
+      assert.equal(String(resolved.serverAliveIntervalSeconds), expected.get('serveraliveinterval')![0], target);
+    }
+    // A relative Include is under ~/.ssh (here the test's home); a missing file includes nothing.
+    writeFileSync(main, 'Include relative.conf missing.conf\nHost rel\n  User reluser\n');
+    const relative = resolveHost('rel', {}, { ...context(await readSshConfig(main, dir)), homeDir: dir });
+    assert.deepEqual([relative.hostName, relative.user], ['10.8.8.8', 'reluser']);
+    // Include loops stop with a sentence instead of recursing forever.
+    writeFileSync(main, `Include ${main}\n`);
+    await assert.rejects(readSshConfig(main, dir), /Include nests more than 16 levels/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,13 +1,13 @@
 /**
  * Resolves what the user typed (`node1`, `admin@10.0.0.5`) into connection settings the way OpenSSH does:
- * command-line options first, then the first value found in `~/.ssh/config` (parsed by the ssh-config package,
- * `Match exec` never evaluated), then defaults. ProxyJump hops are resolved through the same config. Connecting
- * lives in sshConnection.ts; this module only computes settings.
+ * command-line options first, then the first value found in `~/.ssh/config` (Include files inlined, parsed by the
+ * ssh-config package, `Match exec` never evaluated), then defaults. ProxyJump hops are resolved through the same
+ * config. Connecting lives in sshConnection.ts; this module only computes settings.
  */
 
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import SSHConfig from 'ssh-config';
 
 export type HostKeyPolicy = 'ask' | 'yes' | 'accept-new';
@@ -68,13 +68,56 @@ const DEFAULT_IDENTITY_FILES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/
 /** The context of the current process: the real `~/.ssh/config`, home folder, user and environment. */
 export async function loadResolveContext(): Promise<ResolveContext> {
   const homeDir = homedir();
-  let configText: string | undefined;
-  try {
-    configText = await readFile(join(homeDir, '.ssh', 'config'), 'utf8');
-  } catch {
-    configText = undefined;
-  }
+  const configText = await readSshConfig(join(homeDir, '.ssh', 'config'), homeDir);
   return { configText, homeDir, localUser: userInfo().username, env: process.env };
+}
+
+const MAX_INCLUDE_DEPTH = 16;
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Reads an ssh config file with its `Include` directives inlined where they stand (relative paths are under
+ * ~/.ssh, `*` and `?` in the last path component are expanded in sorted order, 16 levels at most, as OpenSSH
+ * does). The ssh-config package parses Include but does not follow it. Undefined when the file is missing.
+ */
+export async function readSshConfig(path: string, homeDir: string, depth = 0): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (text.length > MAX_CONFIG_BYTES) throw new HostConfigError(`${path} is larger than ${MAX_CONFIG_BYTES} bytes; is it an ssh config?`);
+  const lines: string[] = [];
+  for (const line of text.split('\n')) {
+    const include = /^\s*include(?:\s+|\s*=\s*)(.+?)\s*$/i.exec(line);
+    if (!include) {
+      lines.push(line);
+      continue;
+    }
+    if (depth >= MAX_INCLUDE_DEPTH) throw new HostConfigError(`${path}: Include nests more than ${MAX_INCLUDE_DEPTH} levels.`);
+    for (const pattern of include[1]!.split(/\s+/).map((word) => word.replace(/^"(.*)"$/, '$1'))) {
+      for (const file of await expandIncludePattern(pattern, homeDir)) {
+        const included = await readSshConfig(file, homeDir, depth + 1);
+        if (included !== undefined) lines.push(included);
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+async function expandIncludePattern(pattern: string, homeDir: string): Promise<string[]> {
+  let path = pattern.startsWith('~/') ? join(homeDir, pattern.slice(2)) : pattern;
+  if (!isAbsolute(path)) path = join(homeDir, '.ssh', path);
+  const folder = dirname(path);
+  const last = basename(path);
+  if (!/[*?]/.test(last)) return [path];
+  const matcher = new RegExp(`^${last.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const names = await readdir(folder).catch(() => [] as string[]);
+  return names
+    .filter((name) => matcher.test(name) && !name.startsWith('.'))
+    .sort()
+    .map((name) => join(folder, name));
 }
 
 /** Resolves `target` (`host` or `user@host`) with the overrides; jump hops are resolved recursively. */
