@@ -1,13 +1,14 @@
 /**
  * `npm run bench [-- --sizes 1000,10000,30000 --endpoints 5 --packets 1000 --runs 3 --seed 1 --dir DIR
- *   --json FILE --markdown FILE]`:
- * for each size, generates (or reuses) an iptables-mode snapshot, then measures on that same file, each
- * in a fresh child process: parse; parse + index + Service tree (analyzeSnapshot); 1,000 random traces;
- * peak memory; and the CPU time of the kernel tool `iptables-restore --test` in a throwaway network
- * namespace as the native reference. Prints one Markdown table with the ratio ours / native.
+ *   --json FILE --markdown FILE]`: for each size, generates (or reuses) an iptables-mode snapshot, then
+ * measures on that same file, each in a fresh child process bundled like the shipped CLI: parse;
+ * parse + index + Service tree (analyzeSnapshot); 1,000 random traces; peak memory; and the CPU time of
+ * the kernel tool `iptables-restore --test` in a throwaway network namespace as the native reference.
+ * Prints one Markdown table with the ratio ours / native.
  */
 
 import { spawnSync } from 'node:child_process';
+import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -72,9 +73,29 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
-/** Runs a child script with --expose-gc through tsx and returns the JSON object it printed last. */
+/**
+ * Bundles the child scripts the way scripts/build.mjs bundles the CLI and the extension (esbuild, CommonJS,
+ * node20, no minification), so the benchmark runs the code that ships rather than tsx's on-the-fly
+ * transform (which adds keepNames wrappers and a module-loader thread).
+ */
+async function bundleChildren(outdir: string): Promise<void> {
+  await build({
+    entryPoints: [join(here, 'child', 'measureParse.ts'), join(here, 'child', 'measureAnalysis.ts')],
+    outdir,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+}
+
+let childDir = '';
+
+/** Runs a bundled child script with --expose-gc and returns the JSON object it printed last. */
 function runChild(script: string, args: string[]): Record<string, unknown> {
-  const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, 'child', script), ...args], {
+  const result = spawnSync(process.execPath, ['--expose-gc', join(childDir, script), ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
   });
@@ -137,8 +158,8 @@ async function measureSize(options: Options, services: number): Promise<SizeResu
   const analysisRuns: Record<string, unknown>[] = [];
   for (let i = 0; i < options.runs; i++) {
     process.stderr.write(`bench: ${services} Services, run ${i + 1}/${options.runs}\n`);
-    parseRuns.push(runChild('measureParse.ts', [folder]));
-    analysisRuns.push(runChild('measureAnalysis.ts', [folder, packetsFile]));
+    parseRuns.push(runChild('measureParse.js', [folder]));
+    analysisRuns.push(runChild('measureAnalysis.js', [folder, packetsFile]));
   }
   return {
     services,
@@ -159,7 +180,7 @@ function fixed(value: unknown, digits: number): string {
 function renderTable(results: SizeResult[]): string {
   const header = [
     'Services × endpoints', 'lines', 'MB', 'parse CPU ms', 'parse+index+tree CPU ms', 'iptables-restore --test CPU ms',
-    'ours / native', 'trace median ms', 'trace p99 ms', 'first trace ms', 'peak RSS MB', 'RSS growth MB', 'retained heap MB',
+    'ours / native', 'trace median ms (wall / CPU)', 'trace p99 ms (wall / CPU)', 'first trace ms', 'peak RSS MB', 'RSS growth MB', 'retained heap MB',
     'RSS growth / file',
   ];
   const rows = results.map((result) => {
@@ -177,8 +198,8 @@ function renderTable(results: SizeResult[]): string {
       fixed(analyzeMs, 0),
       'cpuMs' in result.native ? fixed(nativeMs, 0) : `n/a (${result.native.unavailable})`,
       fixed(analyzeMs / nativeMs, 2),
-      fixed(result.analysis['traceMedianMs'], 3),
-      fixed(result.analysis['traceP99Ms'], 3),
+      `${fixed(result.analysis['traceMedianMs'], 3)} / ${fixed(result.analysis['traceCpuMedianMs'], 3)}`,
+      `${fixed(result.analysis['traceP99Ms'], 2)} / ${fixed(result.analysis['traceCpuP99Ms'], 2)}`,
       fixed(result.analysis['firstTraceMs'], 1),
       fixed(peakRss, 0),
       fixed(growth, 0),
@@ -210,6 +231,8 @@ function describeMachine(loadBefore: number[], loadAfter: number[]): string {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   mkdirSync(options.dir, { recursive: true });
+  childDir = join(options.dir, 'children');
+  await bundleChildren(childDir);
   const loadBefore = loadavg();
   const results: SizeResult[] = [];
   for (const size of options.sizes) results.push(await measureSize(options, size));

@@ -1,6 +1,6 @@
 /**
  * Benchmark child: parses one snapshot's iptables-save.txt once, in a fresh process, and prints the
- * wall and CPU time. Run by bench.ts as `node --expose-gc --import tsx bench/child/measureParse.ts DIR`.
+ * wall and CPU time. bench.ts bundles it with esbuild and runs `node --expose-gc measureParse.js DIR`.
  */
 
 import { parseIptablesSave } from '../../src/core/iptables/parseIptablesSave';
