@@ -9,6 +9,7 @@
 import type { Diagnostic, ParseResult } from '../diagnostics';
 import type { Chain, Negatable, Rule, RuleMatch, RuleTarget, Ruleset, Table, TableName } from './model';
 import { parseRuleDetails, type RuleDetails } from './ruleDetails';
+import { scanRule } from './scanRule';
 import { tokenizeRule } from './tokenize';
 
 /** Lines longer than this are refused with a diagnostic: no real rule comes close. */
@@ -28,6 +29,8 @@ class SavedRule implements Rule {
     readonly raw: string,
     /** The `-j`/`-g` target found while scanning the line, kept so the chain graph needs no full parse. */
     private readonly targetName: string | undefined,
+    /** Where `-j`/`-g` stands in the raw line, so the target's options can be read alone. */
+    private readonly targetOffset: number,
   ) {}
 
   private details(): RuleDetails {
@@ -76,6 +79,18 @@ class SavedRule implements Rule {
   get targetChain(): string | undefined {
     return this.targetName;
   }
+
+  /** The text from `-j`/`-g` to the end of the line: the target and its options. */
+  get targetText(): string | undefined {
+    return this.targetOffset < 0 ? undefined : this.raw.slice(this.targetOffset);
+  }
+
+  /** The target with its options, read from the end of the line alone (nothing is cached). */
+  readTarget(): RuleTarget | undefined {
+    if (this.#details) return this.#details.target;
+    if (this.targetOffset < 0) return undefined;
+    return parseRuleDetails(tokenizeRule(this.raw.slice(this.targetOffset)), 0).target;
+  }
 }
 
 /** Index of the first token after `[p:b] -A CHAIN`. */
@@ -83,17 +98,6 @@ function ruleBodyStart(tokens: string[]): number {
   let i = 0;
   if (tokens[i]?.startsWith('[')) i++;
   return i + 2;
-}
-
-/** The name of the target in tokens, found without building the rest of the rule. */
-function findTargetName(tokens: string[], quoted: ReadonlySet<number> | undefined): string | undefined {
-  for (let i = tokens.length - 2; i >= 0; i--) {
-    const token = tokens[i];
-    if ((token === '-j' || token === '-g' || token === '--jump' || token === '--goto') && !quoted?.has(i)) {
-      return tokens[i + 1];
-    }
-  }
-  return undefined;
 }
 
 const COUNTER_PATTERN = /^\[(\d+):(\d+)\]$/;
@@ -126,26 +130,19 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   };
 
   const addRule = (lineNumber: number, raw: string) => {
-    const tokens = tokenizeRule(raw);
-    if (tokens.unbalancedQuote) report(lineNumber, 'warning', 'a quote is not closed; read to the end of the line');
-    const list = tokens.tokens;
-    let i = 0;
-    if (COUNTER_PATTERN.test(list[0] ?? '')) i++;
-    const verb = list[i];
-    const chainName = list[i + 1];
-    if (verb !== '-A' && verb !== '--append') {
+    const scan = scanRule(raw);
+    if (scan.unbalancedQuote) report(lineNumber, 'warning', 'a quote is not closed; read to the end of the line');
+    if (!scan.appends) {
       report(lineNumber, 'error', `expected "-A CHAIN …" but found "${truncate(raw)}"`);
       return;
     }
-    if (chainName === undefined) {
+    if (scan.chain === undefined) {
       report(lineNumber, 'error', '"-A" needs a chain name');
       return;
     }
-    const chain = chainOf(chainName, lineNumber);
-    const details = parseRuleDetails(tokens, i + 2);
-    for (const problem of details.problems) report(lineNumber, 'warning', problem);
-    const targetName = findTargetName(list, tokens.quoted);
-    chain.rules.push(new SavedRule(table!.name, chainName, lineNumber, chain.rules.length + 1, raw, targetName));
+    const chain = chainOf(scan.chain, lineNumber);
+    if (scan.problems) for (const problem of scan.problems) report(lineNumber, 'warning', problem);
+    chain.rules.push(new SavedRule(table!.name, chain.name, lineNumber, chain.rules.length + 1, raw, scan.target, scan.targetOffset));
     lastRuleLine = lineNumber;
   };
 
@@ -253,34 +250,41 @@ function declareChain(
   lineNumber: number,
   report: (line: number, severity: Diagnostic['severity'], message: string) => void,
 ): void {
-  const parts = line.slice(1).trim().split(/\s+/);
-  const name = parts[0];
+  // `:NAME POLICY [packets:bytes]`, read with indexOf: there are tens of thousands on a big node.
+  const nameEnd = line.indexOf(' ', 1);
+  const name = (nameEnd === -1 ? line.slice(1) : line.slice(1, nameEnd)).trim();
   if (!name) {
     report(lineNumber, 'error', 'chain declaration without a name');
     return;
   }
-  const policyText = parts[1];
-  const builtin = BUILTIN_CHAINS.has(name) && policyText !== '-';
+  const rest = nameEnd === -1 ? '' : line.slice(nameEnd + 1).trim();
+  const policyEnd = rest.indexOf(' ');
+  const policyText = rest === '' ? undefined : policyEnd === -1 ? rest : rest.slice(0, policyEnd);
+  const counterText = policyEnd === -1 ? undefined : rest.slice(policyEnd + 1).trim();
   let policy: 'ACCEPT' | 'DROP' | undefined;
   if (policyText === 'ACCEPT' || policyText === 'DROP') policy = policyText;
   else if (policyText !== undefined && policyText !== '-') {
     report(lineNumber, 'warning', `unknown policy "${policyText}" for chain ${name}`);
   }
-  const counterMatch = parts[2] ? COUNTER_PATTERN.exec(parts[2]) : null;
-  const counters = counterMatch ? { packets: Number(counterMatch[1]), bytes: Number(counterMatch[2]) } : undefined;
+  let counters: { packets: number; bytes: number } | undefined;
+  if (counterText && counterText !== '[0:0]') {
+    const counterMatch = COUNTER_PATTERN.exec(counterText);
+    if (counterMatch) counters = { packets: Number(counterMatch[1]), bytes: Number(counterMatch[2]) };
+  } else if (counterText === '[0:0]') {
+    counters = { packets: 0, bytes: 0 };
+  }
   const existing = table.chains.get(name);
   if (existing) {
-    if (existing.line !== lineNumber) {
-      report(lineNumber, 'warning', `chain ${name} is declared again in table ${table.name}`);
-    }
+    if (existing.line !== lineNumber) report(lineNumber, 'warning', `chain ${name} is declared again in table ${table.name}`);
     return;
   }
   // kube-proxy's test fixtures write built-in chains as `:PREROUTING - [0:0]`; the kernel's policy is ACCEPT.
+  const builtin = BUILTIN_CHAINS.has(name);
   const chain: MutableChain = {
     table: table.name,
     name,
-    policy: BUILTIN_CHAINS.has(name) ? (policy ?? 'ACCEPT') : policy,
-    builtin: BUILTIN_CHAINS.has(name) || builtin,
+    policy: builtin ? (policy ?? 'ACCEPT') : policy,
+    builtin,
     line: lineNumber,
     counters,
     rules: [],
@@ -303,4 +307,14 @@ export function ruleTargetName(rule: Rule): string | undefined {
  */
 export function peekRuleDetails(rule: Rule): Pick<Rule, 'source' | 'destination' | 'protocol' | 'matches' | 'target' | 'comment'> {
   return rule instanceof SavedRule ? rule.readDetails() : rule;
+}
+
+/** A rule's target with its options, read without parsing (or caching) the rest of the rule. */
+export function peekRuleTarget(rule: Rule): RuleTarget | undefined {
+  return rule instanceof SavedRule ? rule.readTarget() : rule.target;
+}
+
+/** The rule's text from its `-j`/`-g` on, when the parser recorded where that is. */
+export function ruleTargetText(rule: Rule): string | undefined {
+  return rule instanceof SavedRule ? rule.targetText : undefined;
 }

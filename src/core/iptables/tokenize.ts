@@ -18,7 +18,42 @@ function isSpace(code: number): boolean {
   return code === 32 || code === 9 || code === 13 || code === 11 || code === 12 || code === 0xa0;
 }
 
+/** Characters that need the careful path: a backslash, typographic quotes or dashes, white space other than spaces. */
+const NEEDS_CAREFUL_PATH = /[\\\u201c-\u201f\u2033\u2013\u2014\t\r\v\f\u00a0]/;
+
+/**
+ * The common case of real iptables-save output: plain words and `"..."` comments without escapes. Splitting on
+ * the quotes and spaces natively is several times faster than walking characters.
+ */
+function tokenizePlain(line: string): Tokens | undefined {
+  const parts = line.split('"');
+  if (parts.length % 2 === 0) return undefined;
+  const tokens: string[] = [];
+  let quoted: Set<number> | undefined;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (i % 2 === 1) {
+      (quoted ??= new Set()).add(tokens.length);
+      tokens.push(part);
+      continue;
+    }
+    // A quote must start and end a token, as in `--comment "a b"`; anything else goes the careful way.
+    if (i > 0 && part.length > 0 && part.charCodeAt(0) !== 32) return undefined;
+    if (i < parts.length - 1 && part.length > 0 && part.charCodeAt(part.length - 1) !== 32) return undefined;
+    for (const word of part.split(' ')) if (word.length > 0) tokens.push(word);
+  }
+  return { tokens, quoted, unbalancedQuote: false };
+}
+
 export function tokenizeRule(line: string): Tokens {
+  if (!NEEDS_CAREFUL_PATH.test(line)) {
+    const plain = tokenizePlain(line);
+    if (plain) return plain;
+  }
+  return tokenizeCarefully(line);
+}
+
+function tokenizeCarefully(line: string): Tokens {
   const tokens: string[] = [];
   let quoted: Set<number> | undefined;
   let unbalancedQuote = false;

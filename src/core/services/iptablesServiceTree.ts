@@ -5,7 +5,8 @@
  */
 
 import type { Chain, Rule, Ruleset } from '../iptables/model';
-import { peekRuleDetails, ruleTargetName } from '../iptables/parseIptablesSave';
+import { peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
+import { scanOptions } from '../iptables/scanRule';
 import { classifyChain, parseKubeComment, splitServiceId } from '../iptables/vocabulary';
 import type { Protocol } from '../trace/result';
 import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree, SourceRef } from './model';
@@ -51,6 +52,8 @@ interface ServiceChainReading {
   clusterCidrs: string[];
 }
 
+const SERVICE_CHAIN_OPTIONS: ReadonlySet<string> = new Set(['-s', '--source', '--probability', '--every', '--seconds', '--rcheck', '--comment']);
+
 function readServiceChain(chain: Chain): ServiceChainReading {
   const picks: EndpointPick[] = [];
   let remaining = 1;
@@ -59,33 +62,39 @@ function readServiceChain(chain: Chain): ServiceChainReading {
   for (const rule of chain.rules) {
     const target = ruleTargetName(rule);
     if (!target) continue;
-    const details = peekRuleDetails(rule);
+    const options = scanOptions(rule.raw, SERVICE_CHAIN_OPTIONS);
     if (target === 'KUBE-MARK-MASQ') {
-      if (details.source?.negated) clusterCidrs.push(details.source.value);
+      const source = options.get('-s') ?? options.get('--source');
+      if (source?.negated && source.args[0]) clusterCidrs.push(source.args[0]);
       continue;
     }
     if (!target.startsWith('KUBE-SEP-')) continue;
-    const recent = details.matches.find((match) => match.module === 'recent');
-    if (recent) {
-      const seconds = recent.options.find((candidate) => candidate.name === 'seconds');
-      if (seconds) affinitySeconds = Number(seconds.args[0]);
+    if (options.has('--rcheck')) {
+      const seconds = options.get('--seconds')?.args[0];
+      if (seconds !== undefined) affinitySeconds = Number(seconds);
       continue;
     }
-    const statistic = details.matches.find((match) => match.module === 'statistic');
-    const probabilityText = statistic?.options.find((candidate) => candidate.name === 'probability')?.args[0];
-    const everyText = statistic?.options.find((candidate) => candidate.name === 'every')?.args[0];
+    const probabilityText = options.get('--probability')?.args[0];
+    const everyText = options.get('--every')?.args[0];
     const probability = probabilityText !== undefined ? Number(probabilityText) : everyText !== undefined ? 1 / Number(everyText) : 1;
     const share = remaining * probability;
     remaining -= share;
-    picks.push({ chain: target, share, rule, endpointFromComment: parseKubeComment(details.comment).endpoint });
+    picks.push({ chain: target, share, rule, endpointFromComment: parseKubeComment(options.get('--comment')?.args.join(' ')).endpoint });
   }
   return { picks, affinitySeconds, clusterCidrs };
+}
+
+/** `--to-destination` of a DNAT rule, read from the target's own text (nothing quoted follows `-j DNAT`). */
+function dnatDestination(rule: Rule): string | undefined {
+  const tail = ruleTargetText(rule);
+  if (tail === undefined) return peekRuleTarget(rule)?.options.find((option) => option.name === 'to-destination')?.args[0];
+  return /\s--to-destination\s+(\S+)/.exec(tail)?.[1];
 }
 
 function readEndpointChain(chain: Chain | undefined): { ip: string; port: number } | undefined {
   for (const rule of chain?.rules ?? []) {
     if (ruleTargetName(rule) !== 'DNAT') continue;
-    const to = peekRuleDetails(rule).target?.options.find((candidate) => candidate.name === 'to-destination')?.args[0];
+    const to = dnatDestination(rule);
     const match = to ? /^([\d.]+):(\d+)/.exec(to) : null;
     if (match) return { ip: match[1], port: Number(match[2]) };
   }

@@ -1,0 +1,295 @@
+/**
+ * The first, allocation-light pass over one rule line: it finds the chain, the target and where the target
+ * starts, and checks the rule's structure (the same problems parseRuleDetails reports), walking character
+ * codes without building token arrays. A 200,000-rule dump is scanned this way; the full typed reading of a
+ * rule (ruleDetails.ts) happens only for the rules that are looked at.
+ */
+
+const enum Char {
+  Tab = 9,
+  Space = 32,
+  Bang = 33,
+  Quote = 34,
+  Dash = 45,
+  Backslash = 92,
+  OpenBracket = 91,
+}
+
+function isSpace(code: number): boolean {
+  return code === Char.Space || code === Char.Tab || code === 13 || code === 11 || code === 12 || code === 0xa0;
+}
+
+function isQuote(code: number): boolean {
+  return code === Char.Quote || (code >= 0x201c && code <= 0x201f) || code === 0x2033;
+}
+
+function isLetter(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
+
+/** Walks the tokens of a line by index; `start`/`end` delimit the current token (quotes included). */
+class TokenCursor {
+  start = 0;
+  end = 0;
+  quoted = false;
+  unbalanced = false;
+  private position = 0;
+
+  constructor(private readonly line: string) {}
+
+  next(): boolean {
+    const line = this.line;
+    const length = line.length;
+    let i = this.position;
+    while (i < length && isSpace(line.charCodeAt(i))) i++;
+    if (i >= length) return false;
+    this.start = i;
+    this.quoted = isQuote(line.charCodeAt(i));
+    if (this.quoted) {
+      i++;
+      while (i < length) {
+        const code = line.charCodeAt(i);
+        if (code === Char.Backslash) i += 2;
+        else if (isQuote(code)) break;
+        else i++;
+      }
+      if (i >= length) this.unbalanced = true;
+      else i++;
+    } else {
+      while (i < length && !isSpace(line.charCodeAt(i))) i++;
+    }
+    this.end = i;
+    this.position = i;
+    return true;
+  }
+
+  /** `!`, `-x`, `--long` (or a web page's `–long`), outside quotes. */
+  isOptionLike(): boolean {
+    if (this.quoted) return false;
+    const line = this.line;
+    const first = line.charCodeAt(this.start);
+    const length = this.end - this.start;
+    if (first === Char.Bang) return length === 1;
+    if (first === 0x2013 || first === 0x2014) return length > 1 && isLetter(line.charCodeAt(this.start + 1));
+    if (first !== Char.Dash || length < 2) return false;
+    const second = line.charCodeAt(this.start + 1);
+    if (second === Char.Dash) return length > 2 && isLetter(line.charCodeAt(this.start + 2));
+    return length === 2 && isLetter(second);
+  }
+
+  isAnyOf(texts: readonly string[]): boolean {
+    for (const text of texts) if (this.is(text)) return true;
+    return false;
+  }
+
+  /** The token's text, without its quotes when quoted. */
+  value(): string {
+    if (!this.quoted) return this.text();
+    const closed = !this.unbalanced || this.end < this.line.length;
+    return this.line.slice(this.start + 1, closed ? this.end - 1 : this.end).replace(/\\(.)/g, '$1');
+  }
+
+  is(text: string): boolean {
+    return this.end - this.start === text.length && this.line.startsWith(text, this.start);
+  }
+
+  text(): string {
+    return this.line.slice(this.start, this.end);
+  }
+}
+
+/** `--name` (or a web page's `–name`) with at least one letter after the dashes. */
+function isLongOption(line: string, cursor: TokenCursor): boolean {
+  const first = line.charCodeAt(cursor.start);
+  const length = cursor.end - cursor.start;
+  if (first === 0x2013 || first === 0x2014) return length > 1;
+  return first === Char.Dash && line.charCodeAt(cursor.start + 1) === Char.Dash && length > 2;
+}
+
+function normaliseDash(token: string): string {
+  const first = token.charCodeAt(0);
+  return first === 0x2013 || first === 0x2014 ? `--${token.slice(1)}` : token;
+}
+
+export interface RuleScan {
+  /** False when the line is not `[p:b] -A CHAIN …`. */
+  readonly appends: boolean;
+  readonly chain: string | undefined;
+  readonly target: string | undefined;
+  readonly targetKind: 'jump' | 'goto';
+  /** Index in the line where `-j`/`-g` stands, or -1. */
+  readonly targetOffset: number;
+  readonly problems: string[] | undefined;
+  readonly unbalancedQuote: boolean;
+}
+
+const BASIC_WITH_VALUE = ['-s', '-d', '-p', '-i', '-o', '--source', '--src', '--destination', '--dst', '--protocol', '--in-interface', '--out-interface'];
+const IMPLICIT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'icmp', 'udplite', 'dccp']);
+
+export function scanRule(line: string): RuleScan {
+  const cursor = new TokenCursor(line);
+  let problems: string[] | undefined;
+  let chain: string | undefined;
+  let target: string | undefined;
+  let targetKind: 'jump' | 'goto' = 'jump';
+  let targetOffset = -1;
+
+  if (!cursor.next()) return { appends: false, chain, target, targetKind, targetOffset, problems: undefined, unbalancedQuote: false };
+  if (line.charCodeAt(cursor.start) === Char.OpenBracket && !cursor.quoted) cursor.next();
+  if (!(cursor.is('-A') || cursor.is('--append'))) {
+    return { appends: false, chain, target, targetKind, targetOffset, problems: undefined, unbalancedQuote: cursor.unbalanced };
+  }
+  if (cursor.next()) chain = cursor.text();
+
+  let inModule = false;
+  let protocolHasModule = false;
+  let pendingBang = false;
+  let advanced = cursor.next();
+  while (advanced) {
+    if (cursor.quoted) {
+      (problems ??= []).push(`unexpected text "${cursor.text()}" where an option was expected`);
+      advanced = cursor.next();
+      continue;
+    }
+    if (cursor.is('!')) {
+      pendingBang = true;
+      advanced = cursor.next();
+      continue;
+    }
+    pendingBang = false;
+    if (cursor.isAnyOf(BASIC_WITH_VALUE)) {
+      const isProtocol = cursor.is('-p') || cursor.is('--protocol');
+      const name = cursor.text();
+      const hasValue = cursor.next();
+      if (!hasValue || (cursor.isOptionLike() && !cursor.quoted)) {
+        (problems ??= []).push(`option ${name} needs a value`);
+        advanced = hasValue;
+        continue;
+      }
+      if (isProtocol) {
+        inModule = false;
+        protocolHasModule = IMPLICIT_PROTOCOLS.has(cursor.text());
+      }
+      advanced = cursor.next();
+      continue;
+    }
+    if (cursor.is('-f') || cursor.is('--fragment')) {
+      advanced = cursor.next();
+      continue;
+    }
+    if (cursor.is('-c') || cursor.is('--set-counters')) {
+      const name = cursor.text();
+      const packets = cursor.next() ? Number(cursor.text()) : NaN;
+      const bytes = cursor.next() ? Number(cursor.text()) : NaN;
+      if (!Number.isFinite(packets) || !Number.isFinite(bytes)) (problems ??= []).push(`option ${name} needs two numbers`);
+      advanced = cursor.next();
+      continue;
+    }
+    if (cursor.is('-m') || cursor.is('--match')) {
+      const name = cursor.text();
+      const hasModule = cursor.next();
+      if (!hasModule || cursor.isOptionLike()) {
+        (problems ??= []).push(`option ${name} needs a module name`);
+        advanced = hasModule;
+        continue;
+      }
+      inModule = true;
+      advanced = cursor.next();
+      continue;
+    }
+    if (cursor.is('-j') || cursor.is('--jump') || cursor.is('-g') || cursor.is('--goto')) {
+      const optionStart = cursor.start;
+      const kind = cursor.is('-g') || cursor.is('--goto') ? 'goto' : 'jump';
+      const name = cursor.text();
+      const hasTarget = cursor.next();
+      if (!hasTarget || cursor.isOptionLike()) {
+        (problems ??= []).push(`option ${name} needs a target`);
+        advanced = hasTarget;
+        continue;
+      }
+      const targetName = cursor.text();
+      if (target !== undefined) (problems ??= []).push(`a second target ${targetName} after ${target}`);
+      else {
+        target = targetName;
+        targetKind = kind;
+        targetOffset = optionStart;
+      }
+      // Target options (`--to-destination …`, `! --opt`) with their arguments, as ruleDetails.ts reads them.
+      let more = cursor.next();
+      while (more && !cursor.quoted) {
+        if (cursor.is('!')) {
+          more = cursor.next();
+          continue;
+        }
+        if (!isLongOption(line, cursor)) break;
+        while ((more = cursor.next()) && !(cursor.isOptionLike() && !cursor.quoted));
+      }
+      advanced = more;
+      continue;
+    }
+    if (isLongOption(line, cursor)) {
+      if (!inModule && protocolHasModule) inModule = true;
+      if (!inModule) (problems ??= []).push(`option ${normaliseDash(cursor.text())} stands outside any -m match module`);
+      while ((advanced = cursor.next()) && !(cursor.isOptionLike() && !cursor.quoted));
+      continue;
+    }
+    (problems ??= []).push(`unknown option "${cursor.text()}"`);
+    advanced = cursor.next();
+  }
+  if (pendingBang) (problems ??= []).push('a "!" with nothing after it');
+  return {
+    appends: true,
+    chain,
+    target,
+    targetKind,
+    targetOffset,
+    problems,
+    unbalancedQuote: cursor.unbalanced,
+  };
+}
+
+export interface ScannedOption {
+  negated: boolean;
+  args: string[];
+}
+
+/**
+ * The first occurrence of each named option (`-s`, `--probability`, …) in a rule line with its arguments,
+ * found by walking tokens: a quoted comment that contains option-like text is never mistaken for options.
+ * For passes over many rules that need a few fields each, without building the whole rule.
+ */
+export function scanOptions(line: string, names: ReadonlySet<string>): Map<string, ScannedOption> {
+  const found = new Map<string, ScannedOption>();
+  const cursor = new TokenCursor(line);
+  let negated = false;
+  let advanced = cursor.next();
+  while (advanced) {
+    if (cursor.quoted) {
+      advanced = cursor.next();
+      continue;
+    }
+    if (cursor.is('!')) {
+      negated = true;
+      advanced = cursor.next();
+      continue;
+    }
+    const name = line.charCodeAt(cursor.start) === Char.Dash ? cursor.text() : undefined;
+    const wasNegated = negated;
+    negated = false;
+    if (!name || !names.has(name) || found.has(name)) {
+      advanced = cursor.next();
+      continue;
+    }
+    const args: string[] = [];
+    while ((advanced = cursor.next()) && !cursor.isOptionLike()) {
+      args.push(cursor.value());
+      // Basic options take exactly one value.
+      if (name.length === 2 || !name.startsWith('--')) {
+        advanced = cursor.next();
+        break;
+      }
+    }
+    found.set(name, { negated: wasNegated, args });
+  }
+  return found;
+}
