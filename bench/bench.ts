@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --sizes 1000,10000,30000 --endpoints 5 --packets 1000 --runs 3 --seed 1 --dir DIR
- *   --json FILE --markdown FILE]`: for each size, generates (or reuses) an iptables-mode snapshot, then
+ *   --json FILE --markdown FILE --profile DIR]`: for each size, generates (or reuses) an iptables-mode snapshot, then
  * measures on that same file, each in a fresh child process bundled like the shipped CLI: parse;
  * parse + index + Service tree (analyzeSnapshot); 1,000 random traces; peak memory; and the CPU time of
  * the kernel tool `iptables-restore --test` in a throwaway network namespace as the native reference.
@@ -30,6 +30,8 @@ interface Options {
   dir: string;
   json: string | undefined;
   markdown: string | undefined;
+  /** When set, children run with --cpu-prof and --heap-prof writing into this folder. */
+  profile: string | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -42,6 +44,7 @@ function parseOptions(argv: string[]): Options {
     dir: join(tmpdir(), 'kube-netpath-bench'),
     json: undefined,
     markdown: undefined,
+    profile: undefined,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
@@ -60,6 +63,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--dir') options.dir = value;
     else if (flag === '--json') options.json = value;
     else if (flag === '--markdown') options.markdown = value;
+    else if (flag === '--profile') options.profile = value;
     else throw new Error(`bench: unknown option ${flag}`);
   }
   if (options.sizes.some((size) => !Number.isInteger(size) || size < 1)) throw new Error('bench: --sizes takes positive integers');
@@ -92,10 +96,11 @@ async function bundleChildren(outdir: string): Promise<void> {
 }
 
 let childDir = '';
+let profileFlags: string[] = [];
 
 /** Runs a bundled child script with --expose-gc and returns the JSON object it printed last. */
 function runChild(script: string, args: string[]): Record<string, unknown> {
-  const result = spawnSync(process.execPath, ['--expose-gc', join(childDir, script), ...args], {
+  const result = spawnSync(process.execPath, ['--expose-gc', ...profileFlags, join(childDir, script), ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
   });
@@ -233,6 +238,10 @@ async function main(): Promise<void> {
   mkdirSync(options.dir, { recursive: true });
   childDir = join(options.dir, 'children');
   await bundleChildren(childDir);
+  if (options.profile !== undefined) {
+    mkdirSync(options.profile, { recursive: true });
+    profileFlags = ['--cpu-prof', `--cpu-prof-dir=${options.profile}`, '--heap-prof', `--heap-prof-dir=${options.profile}`];
+  }
   const loadBefore = loadavg();
   const results: SizeResult[] = [];
   for (const size of options.sizes) results.push(await measureSize(options, size));
