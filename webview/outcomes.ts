@@ -29,7 +29,7 @@ export function renderOutcomes(result: TraceResult, selected: number, actions: O
   const head = el('tr', {}, ...['Share', 'Endpoint', 'Verdict', 'Delivery', 'Masquerade', 'Decided by'].map((name) => el('th', { scope: 'col' }, name)));
   const body = el('tbody');
   result.outcomes.forEach((outcome, index) => {
-    const decided = outcome.decidedBy ? ruleLink(outcome.decidedBy.table, outcome.decidedBy.chain, outcome.decidedBy.line, actions) : 'chain policy';
+    const decided = outcome.decidedBy && outcome.decidedBy.line > 0 ? ruleLink(outcome.decidedBy.table, outcome.decidedBy.chain, outcome.decidedBy.line, actions) : 'chain policy';
     const row = el(
       'tr',
       { class: `outcome verdict-${outcome.verdict.toLowerCase()}${index === selected ? ' selected' : ''}`, tabindex: '0', 'aria-selected': String(index === selected) },

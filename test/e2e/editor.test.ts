@@ -1,0 +1,182 @@
+/**
+ * End to end: the packaged extension in code-server (VS Code 1.100.3) in headless chromium. Opens a snapshot
+ * through the command's folder dialog, reads Services in the tree, traces one from the tree's context menu and
+ * reads the outcome table in the panel, hovers a KUBE-SVC chain and a probability, goes to a chain's definition,
+ * and checks that a rule comment full of markup is shown as text. Screenshots go to dist/e2e-screenshots/.
+ */
+
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { missingPrerequisite, ROOT, startWorkbench, type Workbench } from './workbench';
+
+const missing = missingPrerequisite();
+if (missing) console.log(`e2e skipped: ${missing}`);
+
+const FIXTURE = join(ROOT, 'test/extension/fixtures/iptables-shop');
+const SHOTS = join(ROOT, 'dist/e2e-screenshots');
+const SNAPSHOT_NAME = 'shop-node';
+const fixtureLines = readFileSync(join(FIXTURE, 'iptables-save.txt'), 'utf8').split('\n');
+
+/** 1-based line and column of `needle` on the first line containing `lineNeedle`. */
+function positionOf(lineNeedle: string, needle: string): { line: number; column: number } {
+  const index = fixtureLines.findIndex((line) => line.includes(lineNeedle));
+  assert.ok(index >= 0, `fixture line with ${lineNeedle}`);
+  return { line: index + 1, column: fixtureLines[index]!.indexOf(needle) + 1 };
+}
+
+describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
+  let bench: Workbench;
+  let page: Page;
+  const alerts: string[] = [];
+  let shot = 0;
+
+  async function screenshot(name: string): Promise<void> {
+    mkdirSync(SHOTS, { recursive: true });
+    shot += 1;
+    await page.screenshot({ path: join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`) });
+  }
+
+  async function quickPick(label: string): Promise<void> {
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+    await row.waitFor();
+    await row.click();
+  }
+
+  async function goToLine(line: number, column: number): Promise<void> {
+    await page.locator('.monaco-editor textarea').first().focus();
+    await page.keyboard.press('Control+g');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`:${line}:${column}`);
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
+
+  async function hoverText(): Promise<string> {
+    await page.keyboard.press('Control+k');
+    await page.keyboard.press('Control+i');
+    const hover = page.locator('.monaco-hover:not(.hidden) .hover-contents').first();
+    await hover.waitFor({ timeout: 15_000 });
+    return (await hover.innerText()).trim();
+  }
+
+  function panelFrame(): FrameLocator {
+    return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  }
+
+  before(async () => {
+    bench = await startWorkbench({
+      prepareWorkspace: (workspace) => cpSync(FIXTURE, join(workspace, SNAPSHOT_NAME), { recursive: true }),
+    });
+    page = bench.page;
+    page.on('dialog', async (dialog) => {
+      alerts.push(dialog.message());
+      await dialog.dismiss();
+    });
+  });
+
+  afterEach(async (context) => {
+    if (process.env.KUBE_NETPATH_E2E_DEBUG) await screenshot(`after-${context.name.replace(/\W+/g, '-').slice(0, 40)}`);
+  });
+
+  after(async () => {
+    await bench?.close();
+  });
+
+  it('shows the welcome view and opens a snapshot folder through the dialog', async () => {
+    await page.locator('.activitybar [aria-label^="Kube Netpath"]').first().click();
+    const welcome = page.locator('.welcome-view-content', { hasText: 'No snapshot open yet' });
+    await welcome.waitFor({ timeout: 30_000 });
+    await screenshot('welcome');
+    await welcome.locator('a.monaco-button, .monaco-button', { hasText: 'Open a Snapshot Folder' }).first().click();
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`${join(bench.workspace, SNAPSHOT_NAME)}/`);
+    await page.waitForTimeout(500);
+    await screenshot('folder-dialog');
+    await page.keyboard.press('Enter');
+    const node = page.locator('.monaco-list-row', { hasText: 'worker-1' });
+    await node.waitFor({ timeout: 30_000 });
+    assert.match(await node.innerText(), /iptables/);
+  });
+
+  it('lists the Services with ClusterIP and NodePort', async () => {
+    const web = page.locator('.monaco-list-row', { hasText: 'shop/web:http' });
+    await web.waitFor();
+    const text = await web.innerText();
+    assert.match(text, /10\.96\.120\.15/);
+    assert.match(text, /NodePort 30080/);
+    assert.ok(await page.locator('.monaco-list-row', { hasText: 'kube-system/kube-dns:dns' }).count());
+    await screenshot('tree');
+  });
+
+  it('traces a Service from the tree context menu and shows the outcome table', async () => {
+    await page.locator('.monaco-list-row', { hasText: 'shop/web:http' }).click({ button: 'right' });
+    await page.locator('.context-view .action-item', { hasText: 'Trace This Service' }).first().click();
+    await quickPick('ClusterIP');
+    await quickPick('A pod on this node');
+    const rows = panelFrame().locator('#outcomes tbody tr');
+    await rows.first().waitFor({ timeout: 30_000 });
+    const texts = await rows.allInnerTexts();
+    assert.equal(texts.length, 3, texts.join('\n'));
+    const endpoints = texts.map((row) => /10\.244\.\d+\.\d+:8080/.exec(row)?.[0]).sort();
+    assert.deepEqual(endpoints, ['10.244.1.5:8080', '10.244.2.6:8080', '10.244.3.7:8080']);
+    for (const row of texts) assert.match(row, /33\.3%/);
+    assert.match(texts[0]!, /ACCEPT/);
+    await panelFrame().locator('.diagram .hook.visited', { hasText: 'PREROUTING' }).waitFor();
+    await screenshot('trace-panel');
+  });
+
+  it('renders a rule comment full of markup as text', async () => {
+    const frame = panelFrame();
+    await frame.locator('#src').click();
+    await frame.locator('#src input').fill('10.0.0.11');
+    await frame.locator('#trace').click();
+    const hostile = frame.locator('code.rule', { hasText: '<img src=x onerror=alert(1)>' });
+    await hostile.first().waitFor({ timeout: 15_000 });
+    await hostile.first().scrollIntoViewIfNeeded();
+    assert.equal(await frame.locator('img').count(), 0);
+    assert.deepEqual(alerts, []);
+    await screenshot('hostile-comment-as-text');
+  });
+
+  it('opens a step\'s rule from the panel in iptables-save.txt', async () => {
+    await panelFrame().locator('ol.steps a.rule-link', { hasText: 'KUBE-SVC-7EJNTS7AENER2WX5' }).first().click();
+    await page.locator('.tab', { hasText: 'iptables-save.txt' }).waitFor({ timeout: 15_000 });
+    await page.locator('.monaco-editor .view-line').first().waitFor();
+  });
+
+  it('explains a KUBE-SVC chain on hover', async () => {
+    const at = positionOf(':KUBE-SVC-7EJNTS7AENER2WX5', 'KUBE-SVC');
+    await goToLine(at.line, at.column + 2);
+    const text = await hoverText();
+    assert.match(text, /shop\/web:http/);
+    assert.match(text, /ClusterIP 10\.96\.120\.15:80/);
+    assert.match(text, /33\.3% of new connections/);
+    await screenshot('hover-chain');
+    await page.keyboard.press('Escape');
+  });
+
+  it('explains a probability as the endpoint\'s real share', async () => {
+    const at = positionOf('--probability 0.50000000000', '0.50000000000');
+    await goToLine(at.line, at.column + 2);
+    const text = await hoverText();
+    assert.match(text, /matches 50% of what reaches it/);
+    assert.match(text, /33\.3%/);
+    assert.match(text, /10\.244\.2\.6:8080/);
+    await screenshot('hover-probability');
+    await page.keyboard.press('Escape');
+  });
+
+  it('goes to a chain\'s definition', async () => {
+    const jump = positionOf('"shop/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC', '-j KUBE-SVC-7EJNTS7AENER2WX5');
+    await goToLine(jump.line, jump.column + 5);
+    await page.keyboard.press('F12');
+    const declaration = positionOf(':KUBE-SVC-7EJNTS7AENER2WX5', ':KUBE-SVC');
+    await page.locator('.statusbar-item', { hasText: `Ln ${declaration.line},` }).first().waitFor({ timeout: 15_000 });
+    await screenshot('definition');
+  });
+});
