@@ -44,6 +44,40 @@ interface Draft {
   signature: string[];
 }
 
+/** ClusterIP Services indexed by real-server signature and by each real server, so grouping is not quadratic. */
+class OwnerIndex {
+  private readonly exact = new Map<string, Draft[]>();
+  private readonly byEndpoint = new Map<string, Draft[]>();
+  private readonly endpointSets = new Map<Draft, Set<string>>();
+  readonly byId = new Map<string, Draft>();
+
+  add(draft: Draft): void {
+    const protocol = draft.anchor!.protocol;
+    push(this.exact, `${protocol}|${draft.signature.join(' ')}`, draft);
+    for (const key of draft.signature) push(this.byEndpoint, `${protocol}|${key}`, draft);
+    this.endpointSets.set(draft, new Set(draft.signature));
+    if (!this.byId.has(draft.info.id)) this.byId.set(draft.info.id, draft);
+  }
+
+  /** ClusterIP Services of the protocol whose real servers are exactly these. */
+  exactMatches(entry: Classified): Draft[] {
+    return this.exact.get(`${entry.protocol}|${entry.signature.join(' ')}`) ?? [];
+  }
+
+  /** ClusterIP Services of the protocol that have all of these real servers (and maybe more). */
+  supersets(entry: Classified): Draft[] {
+    const first = entry.signature[0];
+    if (first === undefined) return [];
+    return (this.byEndpoint.get(`${entry.protocol}|${first}`) ?? []).filter((draft) => entry.signature.every((key) => this.endpointSets.get(draft)!.has(key)));
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   const { ipvs, ipsets, iptables, routes } = input;
   const warnings: string[] = [];
@@ -70,6 +104,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
 
   // One Service per ClusterIP virtual server.
   const drafts: Draft[] = [];
+  const owners = new OwnerIndex();
   const clusterByKey = new Map<string, Draft>();
   for (const entry of classified.filter((each) => each.role === 'cluster')) {
     const key = `${entry.protocol}|${entry.address}|${entry.vs.port}`;
@@ -92,6 +127,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     }
     warnDrainingServers(draft.info, entry.vs);
     drafts.push(draft);
+    owners.add(draft);
     clusterByKey.set(key, draft);
   }
 
@@ -107,8 +143,8 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     const differing = group.filter((entry) => entry.signature.join(' ') !== first.signature.join(' '));
     const local = group.some((entry) => entry.local === true) ? true : group.some((entry) => entry.local === false) ? false : undefined;
     const named = names.get(`nodeport|${first.protocol}|${nodePort}`);
-    const byName = named ? drafts.find((draft) => draft.info.id === named) : undefined;
-    const owner = byName ? { draft: byName, note: undefined } : pickOwner(drafts, first, local, false);
+    const byName = named ? owners.byId.get(named) : undefined;
+    const owner = byName ? { draft: byName, note: undefined } : pickOwner(owners, first, local, false);
     const target = owner.draft ?? orphan(drafts, newService(named, first.protocol, `nodePort ${nodePort}/${first.protocol}`), first, file, sets);
     target.info.nodePort = nodePort;
     target.info.externalTrafficPolicy = local === undefined ? target.info.externalTrafficPolicy : local ? 'Local' : 'Cluster';
@@ -127,8 +163,8 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   for (const entry of classified.filter((each) => each.role === 'external' || each.role === 'loadbalancer')) {
     const kind = entry.role === 'external' ? 'external IP' : 'load-balancer IP';
     const named = names.get(`${entry.role}|${entry.protocol}|${entry.address}|${entry.vs.port}`);
-    const byName = named ? drafts.find((draft) => draft.info.id === named) : undefined;
-    const owner = byName ? { draft: byName, note: undefined } : pickOwner(drafts, entry, entry.local, true);
+    const byName = named ? owners.byId.get(named) : undefined;
+    const owner = byName ? { draft: byName, note: undefined } : pickOwner(owners, entry, entry.local, true);
     const target = owner.draft ?? orphan(drafts, newService(named, entry.protocol, `${kind} ${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`), entry, file, sets);
     const list = entry.role === 'external' ? target.info.externalIPs : target.info.loadBalancerIPs;
     list.push({ ip: entry.address, port: entry.vs.port });
@@ -174,10 +210,9 @@ function classify(vs: VirtualServer, protocol: Protocol, address: string, sets: 
  * same real servers (a subset for externalTrafficPolicy Local, which keeps only local endpoints). With
  * `samePort`, the Service port must match too. An ambiguous or missing match leaves it on its own.
  */
-function pickOwner(drafts: Draft[], entry: Classified, local: boolean | undefined, samePort: boolean): { draft?: Draft; note?: string } {
-  const candidates = drafts.filter((draft) => draft.anchor && draft.anchor.protocol === entry.protocol && (!samePort || draft.anchor.vs.port === entry.vs.port));
-  const wanted = entry.signature.join(' ');
-  const exact = candidates.filter((draft) => draft.signature.join(' ') === wanted);
+function pickOwner(owners: OwnerIndex, entry: Classified, local: boolean | undefined, samePort: boolean): { draft?: Draft; note?: string } {
+  const portMatches = (draft: Draft): boolean => !samePort || draft.anchor!.vs.port === entry.vs.port;
+  const exact = owners.exactMatches(entry).filter(portMatches);
   if (exact.length === 1) {
     const empty = entry.signature.length === 0;
     return { draft: exact[0], note: empty ? '{what} was grouped with this ClusterIP because both have no real servers; nothing on the node confirms it.' : undefined };
@@ -186,7 +221,7 @@ function pickOwner(drafts: Draft[], entry: Classified, local: boolean | undefine
     return { note: `{what} has the same real servers as ${exact.length} ClusterIP virtual servers (${exact.map((draft) => draft.info.id).join(', ')}); it is shown on its own.` };
   }
   if (local !== false && entry.signature.length > 0) {
-    const superset = candidates.filter((draft) => entry.signature.every((key) => draft.signature.includes(key)));
+    const superset = owners.supersets(entry).filter(portMatches);
     if (superset.length === 1) {
       return { draft: superset[0], note: local === true ? undefined : '{what} has only some of this ClusterIP\'s real servers (as externalTrafficPolicy Local would); grouped by that.' };
     }
@@ -283,6 +318,8 @@ function nodeWarnings(
       }
     }
   }
+  const nodePortsInUse = new Set(classified.filter((entry) => entry.role === 'nodeport').map((entry) => `${entry.protocol}|${entry.vs.port}`));
+  const families = new Set(classified.map((entry) => (entry.address.includes(':') ? 'inet6' : 'inet')));
   for (const family of ['inet', 'inet6'] as const) {
     const clusterSet = sets.get(ipsetNameFor('KUBE-CLUSTER-IP', family));
     for (const member of clusterSet?.members ?? []) {
@@ -297,8 +334,7 @@ function nodeWarnings(
       const nodePortSet = sets.get(nodePortSetName(protocol, false, family));
       for (const member of nodePortSet?.members ?? []) {
         const port = Number(member.element.replace(/^[a-z]+:/, ''));
-        const used = classified.some((entry) => entry.role === 'nodeport' && entry.protocol === protocol && entry.vs.port === port);
-        if (Number.isInteger(port) && !used && classified.some((entry) => familyMatches(entry.address, family))) {
+        if (Number.isInteger(port) && !nodePortsInUse.has(`${protocol}|${port}`) && families.has(family)) {
           warnings.push(`${nodePortSet!.name} lists port ${port} (ipset.txt line ${member.line}) but IPVS has no NodePort virtual server on it: a stale entry.`);
         }
       }
@@ -312,10 +348,6 @@ function nodeWarnings(
     }
   }
   return warnings;
-}
-
-function familyMatches(address: string, family: 'inet' | 'inet6'): boolean {
-  return (family === 'inet6') === address.includes(':');
 }
 
 /** Reads kube-proxy's ipsets for one IPVS virtual server, choosing the IPv4 or IPv6 set names by address. */
@@ -376,18 +408,23 @@ class SetReader {
     return match;
   }
 
+  private readonly comments = new Map<IpsetSet, Map<string, string>>();
+
   /** A member comment of the form `ns/name:port`, the only place an ipset could carry a Service name. */
   memberComment(base: string, entry: Classified): string | undefined {
     const set = this.set(base, entry.address);
     if (!set) return undefined;
-    for (const member of set.members) {
-      if (!member.comment || !/^[^/\s]+\/[^/\s]+$/.test(member.comment)) continue;
-      const parsed = /^([^,]+),([a-z]+):(\d+)$/.exec(member.element);
-      if (parsed && normalizeIp(parsed[1]!) === entry.address && parsed[2] === entry.protocol && Number(parsed[3]) === entry.vs.port) {
-        return member.comment;
+    let byMember = this.comments.get(set);
+    if (!byMember) {
+      byMember = new Map();
+      for (const member of set.members) {
+        if (!member.comment || !/^[^/\s]+\/[^/\s]+$/.test(member.comment)) continue;
+        const parsed = /^([^,]+),([a-z]+):(\d+)$/.exec(member.element);
+        if (parsed) byMember.set(`${parsed[2]}|${normalizeIp(parsed[1]!) ?? parsed[1]}|${Number(parsed[3])}`, member.comment);
       }
+      this.comments.set(set, byMember);
     }
-    return undefined;
+    return byMember.get(`${entry.protocol}|${entry.address}|${entry.vs.port}`);
   }
 
   /** Allowed source ranges of a load-balancer IP from KUBE-LOAD-BALANCER-SOURCE-CIDR. */
