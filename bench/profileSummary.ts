@@ -1,6 +1,7 @@
 /**
- * `tsx bench/profileSummary.ts FILE.cpuprofile [--top N]`: prints the hot spots of a V8 CPU profile
- * (from `node --cpu-prof`): self and inclusive time per function with its file and line, heaviest first.
+ * `tsx bench/profileSummary.ts FILE.cpuprofile|FILE.heapprofile [--top N]`: prints the hot spots of a V8
+ * CPU profile (`node --cpu-prof`: self and inclusive time per function with its file and line) or of a
+ * sampling heap profile (`node --heap-prof`: bytes still live at exit per allocating function).
  * Used on the profiles `npm run bench -- --sizes 10000 --runs 1 --profile DIR` writes, to find where parse,
  * analyze and trace spend their time on the generated snapshots.
  */
@@ -19,19 +20,43 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+interface HeapNode {
+  callFrame: ProfileNode['callFrame'];
+  selfSize: number;
+  children: HeapNode[];
+}
+
 const [file = '', ...rest] = process.argv.slice(2);
 const top = rest[0] === '--top' ? Number(rest[1]) : 25;
-const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+const parsed = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile | { head: HeapNode };
+
+const key = (node: { callFrame: ProfileNode['callFrame'] }): string => {
+  const { functionName, url, lineNumber } = node.callFrame;
+  const path = url.replace(/^file:\/\/.*?\/(src|bench|node_modules)\//, '$1/').replace(/^.*\/children\//, 'children/');
+  return `${functionName || '(anonymous)'} ${path ? `${path}:${lineNumber + 1}` : ''}`.trim();
+};
+
+if ('head' in parsed) {
+  const bytes = new Map<string, number>();
+  let totalBytes = 0;
+  const walk = (node: HeapNode): void => {
+    bytes.set(key(node), (bytes.get(key(node)) ?? 0) + node.selfSize);
+    totalBytes += node.selfSize;
+    node.children.forEach(walk);
+  };
+  walk(parsed.head);
+  process.stdout.write(`live at exit: ${(totalBytes / 1e6).toFixed(1)} MB sampled\n`);
+  for (const [name, size] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    process.stdout.write(`${(size / 1e6).toFixed(1).padStart(7)} MB  ${name}\n`);
+  }
+  process.exit(0);
+}
+const profile = parsed;
 
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const parent = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
 
-const key = (node: ProfileNode): string => {
-  const { functionName, url, lineNumber } = node.callFrame;
-  const path = url.replace(/^file:\/\/.*?\/(src|bench|node_modules)\//, '$1/');
-  return `${functionName || '(anonymous)'} ${path ? `${path}:${lineNumber + 1}` : ''}`.trim();
-};
 
 const self = new Map<string, number>();
 const inclusive = new Map<string, number>();
@@ -59,6 +84,6 @@ for (const [name, micros] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)
   process.stdout.write(`${ms(micros)} ms ${((100 * micros) / total).toFixed(1).padStart(5)}%  ${name}\n`);
 }
 process.stdout.write('\ninclusive time (project code):\n');
-for (const [name, micros] of [...inclusive].filter(([name]) => /(src|bench)\//.test(name)).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+for (const [name, micros] of [...inclusive].filter(([name]) => /(src|bench|children)\//.test(name)).sort((a, b) => b[1] - a[1]).slice(0, top)) {
   process.stdout.write(`${ms(micros)} ms ${((100 * micros) / total).toFixed(1).padStart(5)}%  ${name}\n`);
 }

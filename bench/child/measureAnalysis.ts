@@ -64,6 +64,9 @@ for (const [kind, list] of byKind) {
   kinds[kind] = { count: list.length, medianMs: percentile(list, 0.5), p99Ms: percentile(list, 0.99), withService: withService.get(kind) ?? 0 };
 }
 
+// Keep the analysis reachable to the end, so a --heap-prof profile (written at exit) shows what it retains.
+(globalThis as Record<string, unknown>)['benchRetainedAnalysis'] = analysis.value.result;
+
 printResult({
   mode: analysis.value.result.mode,
   services: analysis.value.firstLevel,
