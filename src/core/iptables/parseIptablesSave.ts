@@ -115,6 +115,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
 
   let table: Table | undefined;
   let lastRuleLine = 0;
+  let lastChain: MutableChain | undefined;
   let pending: { line: number; text: string } | undefined;
 
   const chainOf = (name: string, line: number): MutableChain => {
@@ -130,7 +131,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   };
 
   const addRule = (lineNumber: number, raw: string) => {
-    const scan = scanRule(raw);
+    const scan = scanRule(raw, lastChain?.table === table!.name ? lastChain.name : undefined);
     if (scan.unbalancedQuote) report(lineNumber, 'warning', 'a quote is not closed; read to the end of the line');
     if (!scan.appends) {
       report(lineNumber, 'error', `expected "-A CHAIN …" but found "${truncate(raw)}"`);
@@ -140,7 +141,8 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
       report(lineNumber, 'error', '"-A" needs a chain name');
       return;
     }
-    const chain = chainOf(scan.chain, lineNumber);
+    const chain = lastChain && lastChain.name === scan.chain && lastChain.table === table!.name ? lastChain : chainOf(scan.chain, lineNumber);
+    lastChain = chain;
     if (scan.problems) for (const problem of scan.problems) report(lineNumber, 'warning', problem);
     chain.rules.push(new SavedRule(table!.name, chain.name, lineNumber, chain.rules.length + 1, raw, scan.target, scan.targetOffset));
     lastRuleLine = lineNumber;

@@ -34,8 +34,18 @@ class TokenCursor {
   quoted = false;
   unbalanced = false;
   private position = 0;
+  private line = '';
 
-  constructor(private readonly line: string) {}
+  /** Starts over on a new line; one cursor serves every line, so scanning allocates nothing per line. */
+  reset(line: string): this {
+    this.line = line;
+    this.position = 0;
+    this.start = 0;
+    this.end = 0;
+    this.quoted = false;
+    this.unbalanced = false;
+    return this;
+  }
 
   next(): boolean {
     const line = this.line;
@@ -126,8 +136,15 @@ export interface RuleScan {
 const BASIC_WITH_VALUE = ['-s', '-d', '-p', '-i', '-o', '--source', '--src', '--destination', '--dst', '--protocol', '--in-interface', '--out-interface'];
 const IMPLICIT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'icmp', 'udplite', 'dccp']);
 
-export function scanRule(line: string): RuleScan {
-  const cursor = new TokenCursor(line);
+const ruleCursor = new TokenCursor();
+const optionCursor = new TokenCursor();
+
+/**
+ * Scans one rule line. `previousChain` is the chain of the line before: rules of a chain stand together, so the
+ * name is compared in place and the same string is returned instead of a fresh copy.
+ */
+export function scanRule(line: string, previousChain?: string): RuleScan {
+  const cursor = ruleCursor.reset(line);
   let problems: string[] | undefined;
   let chain: string | undefined;
   let target: string | undefined;
@@ -139,7 +156,7 @@ export function scanRule(line: string): RuleScan {
   if (!(cursor.is('-A') || cursor.is('--append'))) {
     return { appends: false, chain, target, targetKind, targetOffset, problems: undefined, unbalancedQuote: cursor.unbalanced };
   }
-  if (cursor.next()) chain = cursor.text();
+  if (cursor.next()) chain = previousChain !== undefined && cursor.is(previousChain) ? previousChain : cursor.text();
 
   let inModule = false;
   let protocolHasModule = false;
@@ -258,9 +275,9 @@ export interface ScannedOption {
  * found by walking tokens: a quoted comment that contains option-like text is never mistaken for options.
  * For passes over many rules that need a few fields each, without building the whole rule.
  */
-export function scanOptions(line: string, names: ReadonlySet<string>): Map<string, ScannedOption> {
+export function scanOptions(line: string, names: readonly string[]): Map<string, ScannedOption> {
   const found = new Map<string, ScannedOption>();
-  const cursor = new TokenCursor(line);
+  const cursor = optionCursor.reset(line);
   let negated = false;
   let advanced = cursor.next();
   while (advanced) {
@@ -273,10 +290,11 @@ export function scanOptions(line: string, names: ReadonlySet<string>): Map<strin
       advanced = cursor.next();
       continue;
     }
-    const name = line.charCodeAt(cursor.start) === Char.Dash ? cursor.text() : undefined;
+    let name: string | undefined;
+    if (line.charCodeAt(cursor.start) === Char.Dash) for (const candidate of names) if (cursor.is(candidate)) name = candidate;
     const wasNegated = negated;
     negated = false;
-    if (!name || !names.has(name) || found.has(name)) {
+    if (!name || found.has(name)) {
       advanced = cursor.next();
       continue;
     }

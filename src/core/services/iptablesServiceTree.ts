@@ -52,7 +52,7 @@ interface ServiceChainReading {
   clusterCidrs: string[];
 }
 
-const SERVICE_CHAIN_OPTIONS: ReadonlySet<string> = new Set(['-s', '--source', '--probability', '--every', '--seconds', '--rcheck', '--comment']);
+const SERVICE_CHAIN_OPTIONS = ['-s', '--source', '--probability', '--every', '--seconds', '--rcheck', '--comment'];
 
 function readServiceChain(chain: Chain): ServiceChainReading {
   const picks: EndpointPick[] = [];
