@@ -38,7 +38,7 @@ const web = ['10.0.3.5:8080', '10.0.3.7:8080'];
 packetFlowTable(sample, [
   {
     name: 'ClusterIP from a pod: rr over both real servers, source kept',
-    src: podHere, dst: '172.18.13.113', dport: 8082,
+    src: podHere, dst: '172.18.13.113', dport: 8082, service: '172.18.13.113:8082/tcp',
     expect: endpoints(web),
     kernelNote: 'the pod source is inside 10.0.0.0/16, so KUBE-SERVICES does not mark; KUBE-CLUSTER-IP accepts; the ClusterIP is on kube-ipvs0, so INPUT, KUBE-IPVS-FILTER returns for the Service port, IPVS rewrites to a real server; flannel returns pod-to-pod traffic unmasqueraded',
   },
@@ -60,7 +60,7 @@ packetFlowTable(sample, [
   },
   {
     name: 'NodePort on the node IP from outside: marked by KUBE-NODE-PORT, masqueraded',
-    src: outside, dst: nodeIP, dport: 30002,
+    src: outside, dst: nodeIP, dport: 30002, service: '172.18.13.113:8082/tcp',
     expect: endpoints(web, { masquerade: true }),
     kernelNote: 'KUBE-SERVICES jumps to KUBE-NODE-PORT for local destinations; 30002 is in KUBE-NODE-PORT-TCP, so KUBE-MARK-MASQ; 192.168.204.142 is not in KUBE-IPVS-IPS, so KUBE-IPVS-FILTER does not reject; IPVS takes 192.168.204.142:30002',
   },
@@ -77,7 +77,7 @@ packetFlowTable(sample, [
   },
   {
     name: 'a ClusterIP on a port no Service uses is rejected by KUBE-IPVS-FILTER',
-    src: podHere, dst: '172.18.13.113', dport: 22,
+    src: podHere, dst: '172.18.13.113', dport: 22, service: null,
     expect: [{ to: null, share: 1, verdict: 'REJECT', masquerade: false, delivery: 'local', decidedIn: 'KUBE-IPVS-FILTER' }],
     kernelNote: '172.18.13.113,tcp:22 is in no Service set, 172.18.13.113 is in KUBE-IPVS-IPS and the packet is NEW',
   },
