@@ -68,6 +68,8 @@ test('scheduler assumptions name what the split depends on, and persistence', ()
   assert.match(schedulerAssumption(server('wlc', [1]))!, /steady state/);
   assert.match(schedulerAssumption(server('sh', [1]))!, /client address/);
   assert.match(schedulerAssumption(server('rr', [1], ' -p 10800'))!, /persistent 10800/);
+  assert.match(schedulerAssumption(server('sh', [1, 0]))!, /weight 0, so the few clients hashing there are refused/);
+  assert.doesNotMatch(schedulerAssumption(server('sh', [1, 0], ' -b sh-fallback'))!, /refused/);
 });
 
 test('lookupVirtualServer matches protocol, address and port exactly, with IPv6 in any spelling', () => {

@@ -68,6 +68,10 @@ export function schedulerAssumption(vs: VirtualServer): string | undefined {
       break;
     case 'sh': case 'mh':
       notes.push(`${vs.scheduler} hashes the client address, so one client always reaches the same real server; shares are over many clients`);
+      if (vs.scheduler === 'sh' && vs.realServers.some((server) => server.weight === 0) && !vs.flags.some((flag) => flag.includes('sh-fallback'))) {
+        // ip_vs_sh_reassign gives a weight-0 server one hash bucket, and ip_vs_sh_get refuses clients that land on it.
+        notes.push('sh still keeps one hash bucket for each real server with weight 0, so the few clients hashing there are refused unless the service has the sh-fallback flag');
+      }
       break;
     case 'dh': case 'lblc': case 'lblcr':
       notes.push(`${vs.scheduler} chooses by destination address, so in practice one real server may take all traffic for this virtual server; equal shares are shown`);
