@@ -51,7 +51,7 @@ export function createSshCommandRunner(connection: SshConnection, options: SshRu
     started = Date.now();
     try {
       for (let attempt = 1; ; attempt++) {
-        if (connectionClosed) throw fail('disconnected', 'The SSH connection is closed.');
+        if (connectionClosed) throw fail('disconnected', `${argv[0]} did not run: the SSH connection is closed.`);
         try {
           return await execAndDrive(connection, argv, stdout, runOptions, started, () => connectionClosed);
         } catch (error) {
@@ -59,9 +59,8 @@ export function createSshCommandRunner(connection: SshConnection, options: SshRu
           // try again once another command has given its channel back.
           const refusedOpen = error instanceof ChannelOpenRefused;
           if (!refusedOpen) throw error;
-          if (connectionClosed || slots.active <= 1 || attempt >= MAX_OPEN_ATTEMPTS) {
-            throw fail(connectionClosed ? 'disconnected' : 'channel', error.message);
-          }
+          if (connectionClosed) throw fail('disconnected', `${argv[0]} did not run: the SSH connection was cut.`);
+          if (slots.active <= 1 || attempt >= MAX_OPEN_ATTEMPTS) throw fail('channel', error.message);
           slots.shrink();
           release();
           release = await slots.acquire(runOptions.signal).catch(() => {
