@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { join } from 'node:path';
 import type { ServiceInfo } from '../core/services/model';
 import type { Packet, Protocol } from '../core/trace/result';
+import { collectFromNode, type CollectDeps } from './collect/collectCommand';
 import type { LoadedSnapshot, SnapshotStore } from './snapshots/snapshotStore';
 import { defaultSources, destinationFor, portKinds, SOURCE_LABELS, type PortKind, type SourceKind } from './trace/traceDefaults';
 import { TracePanel, type PanelDeps } from './trace/tracePanel';
@@ -18,6 +19,7 @@ export interface CommandDeps {
   store: SnapshotStore;
   tree: ServiceTreeProvider;
   panel: PanelDeps;
+  collect: CollectDeps;
   /** Remembers a folder the user opened, so it is there after a restart. */
   rememberFolder(folder: string, keep: boolean): Promise<void>;
   log(message: string): void;
@@ -193,6 +195,7 @@ async function openSnapshotFolder(deps: CommandDeps, argument: unknown): Promise
 
 export const COMMANDS: CommandEntry[] = [
   { id: 'kubeNetpath.openSnapshotFolder', run: openSnapshotFolder },
+  { id: 'kubeNetpath.collectFromNode', run: (deps, argument) => collectFromNode(deps.collect, argument) },
   { id: 'kubeNetpath.traceService', run: traceService },
   { id: 'kubeNetpath.tracePacket', run: tracePacketCommand },
   { id: 'kubeNetpath.openRule', run: openRule },

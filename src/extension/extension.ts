@@ -41,6 +41,16 @@ export function activate(context: vscode.ExtensionContext): void {
     tree,
     rememberFolder,
     log,
+    collect: {
+      secrets: context.secrets,
+      storageFolder: context.globalStorageUri,
+      log,
+      open: async (folder) => {
+        await store.add(folder);
+        await rememberFolder(folder, true);
+        await vscode.commands.executeCommand('kubeNetpath.services.focus');
+      },
+    },
     panel: {
       extensionUri: context.extensionUri,
       outsideClient: () => config().get<string>('trace.outsideClientAddress') || DEFAULT_OUTSIDE_CLIENT,

@@ -5,7 +5,7 @@
  */
 
 /** Settings (without the `kubeNetpath.` prefix) declared in capabilities.untrustedWorkspaces.restrictedConfigurations. */
-export const RESTRICTED_SETTINGS = ['hosts', 'ssh.configFile', 'ssh.identityFile', 'ssh.knownHostsFile', 'collect.useSudo', 'collect.outputFolder'] as const;
+export const RESTRICTED_SETTINGS = ['hosts', 'ssh.configFile', 'ssh.identityFile', 'collect.useSudo', 'collect.outputFolder'] as const;
 
 interface Inspected {
   workspaceValue?: unknown;
