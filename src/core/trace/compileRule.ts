@@ -324,10 +324,12 @@ function moduleChecks(match: RuleMatch): Check[] {
       return checks;
     case 'recent':
       return [recentCheck(match)];
+    case 'nfacct':
+      // Only counts packets into a named accounting object.
+      return [];
     case 'limit':
     case 'hashlimit':
     case 'quota':
-    case 'nfacct':
       return [
         (_packet, env) => {
           env.assume(`the rate limits and quotas of -m ${match.module} rules are not exceeded`);

@@ -13,7 +13,7 @@ import { FIRST_PACKET, type SetDirection } from './compileRule';
 import { formatShare } from './explainRule';
 import type { IpvsLookup } from './ipvsStep';
 import type { PacketState } from './packetState';
-import type { DataplaneMode, Hook, Packet, TraceOutcome, TraceResult } from './result';
+import type { DataplaneMode, Hook, Packet, RuleRef, TraceOutcome, TraceResult } from './result';
 import { walkTable, type WalkContext } from './walkChains';
 
 export interface IptablesTraceInput {
@@ -137,19 +137,23 @@ class PacketPath {
 
   private routingStep(branch: Branch, hook: Hook, local: boolean): void {
     branch.delivery = local ? 'local' : 'forward';
-    const entry = this.input.routes?.entryFor(branch.packet.dst);
+    const entry = local ? this.input.routes?.entryFor(branch.packet.dst) : this.input.mainRoutes?.routeTo(branch.packet.dst);
+    const file = local ? 'route-local.txt' : 'route-main.txt';
     const where = local
       ? `${branch.packet.dst} is a local address of this node${entry?.device ? ` (on ${entry.device})` : ''}, so the packet is delivered locally (INPUT).`
-      : `${branch.packet.dst} is not a local address, so the packet is routed onwards (${hook === 'OUTPUT' ? 'out of the node' : 'FORWARD'}).`;
+      : `${branch.packet.dst} is not a local address, so the packet is routed onwards (${hook === 'OUTPUT' ? 'out of the node' : 'FORWARD'})${entry?.device ? ` through ${entry.device}` : ''}.`;
     branch.steps.push({
       hook,
       table: 'routing',
       chain: 'route',
       line: entry?.line ?? 0,
-      rule: entry ? `${entry.type} ${entry.prefix}${entry.device ? ` dev ${entry.device}` : ''}` : '',
+      rule: entry ? `${entry.type === 'unicast' ? '' : `${entry.type} `}${entry.prefix}${entry.via ? ` via ${entry.via}` : ''}${entry.device ? ` dev ${entry.device}` : ''}` : '',
       explanation: `Routing decision: ${where}`,
-      file: 'route-local.txt',
+      file,
     });
+    if (!local && branch.packet.originalDst.startsWith('127.')) {
+      this.ctx.assume('net.ipv4.conf.all.route_localnet=1, which kube-proxy sets for NodePorts on 127.0.0.1; without it the kernel drops loopback-addressed packets routed elsewhere');
+    }
   }
 
   private setOutInterface(branch: Branch): void {
@@ -300,15 +304,19 @@ class PacketPath {
   }
 }
 
+function fateKey(
+  verdict: string,
+  delivery: string,
+  dnat: { ip: string; port: number } | null,
+  masquerade: boolean,
+  decidedBy: RuleRef | null,
+): string {
+  return `${verdict}|${delivery}|${dnat ? `${dnat.ip}:${dnat.port}` : '-'}|${masquerade}|${decidedBy ? `${decidedBy.table}:${decidedBy.line}` : 'policy'}`;
+}
+
 function outcomeKey(branch: Branch): string {
   const verdict = branch.verdict!;
-  return [
-    verdict.verdict,
-    branch.delivery,
-    branch.dnat ? `${branch.dnat.ip}:${branch.dnat.port}` : '-',
-    branch.masquerade,
-    verdict.decidedBy ? `${verdict.decidedBy.table}:${verdict.decidedBy.line}` : 'policy',
-  ].join('|');
+  return fateKey(verdict.verdict, branch.delivery, branch.dnat, branch.masquerade, verdict.decidedBy);
 }
 
 /** One outcome per distinct fate, largest share first; shares of equal fates add up. */
@@ -340,22 +348,18 @@ function mergeOutcomes(branches: Branch[]): TraceOutcome[] {
 
 /** Says which outcomes rest on rules the tracer could not decide. */
 function describeUncertainOutcomes(branches: Branch[], outcomes: TraceOutcome[]): string[] {
-  const warnings: string[] = [];
-  branches.forEach((branch) => {
-    if (branch.notes.length === 0) return;
-    const index = outcomes.findIndex((outcome) => outcome.steps === branch.steps || outcomeKey(branch) === keyOfOutcome(outcome));
-    const label = index === -1 ? 'An outcome' : `Outcome ${index + 1}`;
-    for (const note of branch.notes) warnings.push(`${label} depends on an assumption: ${note}.`);
-  });
-  return [...new Set(warnings)];
+  const indexByKey = new Map<string, number>();
+  outcomes.forEach((outcome, index) => indexByKey.set(keyOfOutcome(outcome), index));
+  const warnings = new Set<string>();
+  for (const branch of branches) {
+    if (branch.notes.length === 0) continue;
+    const index = indexByKey.get(outcomeKey(branch));
+    const label = index === undefined ? 'An outcome' : `Outcome ${index + 1}`;
+    for (const note of branch.notes) warnings.add(`${label} depends on an assumption: ${note}.`);
+  }
+  return [...warnings];
 }
 
 function keyOfOutcome(outcome: TraceOutcome): string {
-  return [
-    outcome.verdict,
-    outcome.delivery,
-    outcome.dnat ? `${outcome.dnat.ip}:${outcome.dnat.port}` : '-',
-    outcome.masquerade,
-    outcome.decidedBy ? `${outcome.decidedBy.table}:${outcome.decidedBy.line}` : 'policy',
-  ].join('|');
+  return fateKey(outcome.verdict, outcome.delivery, outcome.dnat, outcome.masquerade, outcome.decidedBy);
 }
