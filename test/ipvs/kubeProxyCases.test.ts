@@ -20,6 +20,8 @@ interface ExpectedService {
   protocol: Protocol;
   nodePort: number | null;
   externalIPs?: string[];
+  loadBalancerIPs?: string[];
+  sourceRanges?: string[];
   externalTrafficPolicy: 'Cluster' | 'Local' | null;
   /** `ip:port` of the ClusterIP's real servers, with whether kube-proxy treats them as local (KUBE-LOOP-BACK). */
   endpoints: [string, boolean][];
@@ -32,7 +34,7 @@ interface Case {
   ipvs: Record<string, string[]>;
   /** expectedIPSets: set → entries. */
   ipsets: Record<string, string[]>;
-  /** expectedIptablesChains: chain → [target, match-set or source] in order (nat table). */
+  /** expectedIptablesChains: `table chain` → [target, match-set or source] in order. */
   chains?: Record<string, [string, string][]>;
   services: ExpectedService[];
 }
@@ -51,8 +53,9 @@ const cases: Case[] = [
     ipvs: { 'UDP 10.20.30.41:80': ['10.180.0.1:80'], 'UDP 100.101.102.103:3001': ['10.180.0.1:80'] },
     ipsets: { 'KUBE-NODE-PORT-UDP': ['3001'] },
     chains: {
-      'KUBE-NODE-PORT': [['KUBE-MARK-MASQ', 'KUBE-NODE-PORT-UDP']],
-      'KUBE-SERVICES': [['RETURN', '127.0.0.0/8'], ['KUBE-MARK-MASQ', 'KUBE-CLUSTER-IP'], ['KUBE-NODE-PORT', ''], ['ACCEPT', 'KUBE-CLUSTER-IP']],
+      'nat KUBE-NODE-PORT': [['KUBE-MARK-MASQ', 'KUBE-NODE-PORT-UDP']],
+      'filter KUBE-NODE-PORT': [['ACCEPT', 'KUBE-HEALTH-CHECK-NODE-PORT']],
+      'nat KUBE-SERVICES': [['RETURN', '127.0.0.0/8'], ['KUBE-MARK-MASQ', 'KUBE-CLUSTER-IP'], ['KUBE-NODE-PORT', ''], ['ACCEPT', 'KUBE-CLUSTER-IP']],
     },
     services: [{ clusterIP: '10.20.30.41:80', protocol: 'udp', nodePort: 3001, externalTrafficPolicy: 'Cluster', endpoints: [['10.180.0.1:80', false]] }],
   },
@@ -80,7 +83,7 @@ const cases: Case[] = [
     fixture: 'ipvs-kp-nodeport-sctp-local',
     ipvs: { 'SCTP 10.20.30.41:80': ['10.180.0.1:80', '10.180.1.1:80'], 'SCTP 100.101.102.103:3001': ['10.180.0.1:80'] },
     ipsets: { 'KUBE-NODE-PORT-SCTP-HASH': ['100.101.102.103,sctp:3001'], 'KUBE-NODE-PORT-LOCAL-SCTP-HASH': ['100.101.102.103,sctp:3001'] },
-    chains: { 'KUBE-NODE-PORT': [['RETURN', 'KUBE-NODE-PORT-LOCAL-SCTP-HASH'], ['KUBE-MARK-MASQ', 'KUBE-NODE-PORT-SCTP-HASH']] },
+    chains: { 'nat KUBE-NODE-PORT': [['RETURN', 'KUBE-NODE-PORT-LOCAL-SCTP-HASH'], ['KUBE-MARK-MASQ', 'KUBE-NODE-PORT-SCTP-HASH']] },
     services: [{ clusterIP: '10.20.30.41:80', protocol: 'sctp', nodePort: 3001, externalTrafficPolicy: 'Local', endpoints: [['10.180.0.1:80', true], ['10.180.1.1:80', false]] }],
   },
   {
@@ -98,6 +101,36 @@ const cases: Case[] = [
     ipsets: { 'KUBE-EXTERNAL-IP-LOCAL': ['50.60.70.81,tcp:80', '127.0.0.1,tcp:80'], 'KUBE-LOOP-BACK': ['10.180.0.1,tcp:80,10.180.0.1'] },
     services: [{
       clusterIP: '10.20.30.41:80', protocol: 'tcp', nodePort: null, externalIPs: ['50.60.70.81:80', '127.0.0.1:80'],
+      externalTrafficPolicy: 'Local', endpoints: [['10.180.0.1:80', true], ['10.180.1.1:80', false]],
+    }],
+  },
+  {
+    test: 'TestLoadBalancerSourceRanges',
+    fixture: 'ipvs-kp-loadbalancer-sourceranges',
+    ipvs: { 'TCP 10.20.30.41:80': ['10.180.0.1:80'], 'TCP 1.2.3.4:80': ['10.180.0.1:80'] },
+    ipsets: { 'KUBE-LOAD-BALANCER': ['1.2.3.4,tcp:80'], 'KUBE-LOAD-BALANCER-FW': ['1.2.3.4,tcp:80'], 'KUBE-LOAD-BALANCER-SOURCE-CIDR': ['1.2.3.4,tcp:80,10.0.0.0/8'] },
+    chains: {
+      'nat KUBE-SERVICES': [['RETURN', '127.0.0.0/8'], ['KUBE-LOAD-BALANCER', 'KUBE-LOAD-BALANCER'], ['KUBE-MARK-MASQ', 'KUBE-CLUSTER-IP'], ['KUBE-NODE-PORT', ''], ['ACCEPT', 'KUBE-CLUSTER-IP'], ['ACCEPT', 'KUBE-LOAD-BALANCER']],
+      'filter KUBE-PROXY-FIREWALL': [['KUBE-SOURCE-RANGES-FIREWALL', 'KUBE-LOAD-BALANCER-FW']],
+      // The test lists the SOURCE-CIDR return and the DROP; the node being inside the range adds the SOURCE-IP return.
+      'filter KUBE-SOURCE-RANGES-FIREWALL': [['RETURN', 'KUBE-LOAD-BALANCER-SOURCE-CIDR'], ['RETURN', 'KUBE-LOAD-BALANCER-SOURCE-IP'], ['DROP', '']],
+    },
+    services: [{
+      clusterIP: '10.20.30.41:80', protocol: 'tcp', nodePort: null, loadBalancerIPs: ['1.2.3.4:80'], sourceRanges: ['10.0.0.0/8'],
+      externalTrafficPolicy: 'Cluster', endpoints: [['10.180.0.1:80', false]],
+    }],
+  },
+  {
+    test: 'TestOnlyLocalLoadBalancing',
+    fixture: 'ipvs-kp-onlylocal-loadbalancer',
+    ipvs: { 'TCP 10.20.30.41:80': ['10.180.0.1:80', '10.180.1.1:80'], 'TCP 1.2.3.4:80': ['10.180.0.1:80'], 'TCP 100.101.102.103:3001': ['10.180.0.1:80'] },
+    ipsets: { 'KUBE-LOAD-BALANCER': ['1.2.3.4,tcp:80'], 'KUBE-LOAD-BALANCER-LOCAL': ['1.2.3.4,tcp:80'] },
+    chains: {
+      'nat KUBE-SERVICES': [['RETURN', '127.0.0.0/8'], ['KUBE-LOAD-BALANCER', 'KUBE-LOAD-BALANCER'], ['KUBE-MARK-MASQ', 'KUBE-CLUSTER-IP'], ['KUBE-NODE-PORT', ''], ['ACCEPT', 'KUBE-CLUSTER-IP'], ['ACCEPT', 'KUBE-LOAD-BALANCER']],
+      'nat KUBE-LOAD-BALANCER': [['RETURN', 'KUBE-LOAD-BALANCER-LOCAL'], ['KUBE-MARK-MASQ', '']],
+    },
+    services: [{
+      clusterIP: '10.20.30.41:80', protocol: 'tcp', nodePort: 3001, loadBalancerIPs: ['1.2.3.4:80'],
       externalTrafficPolicy: 'Local', endpoints: [['10.180.0.1:80', true], ['10.180.1.1:80', false]],
     }],
   },
@@ -128,13 +161,14 @@ describe('kube-proxy IPVS test cases rendered as snapshot folders', () => {
       }
 
       if (each.chains) {
-        const nat = parseIptablesSave(read(each.fixture, 'iptables-save.txt')).value.tables.get('nat')!;
-        for (const [chain, expected] of Object.entries(each.chains)) {
-          const rules = nat.chains.get(chain)!.rules.map((rule) => {
+        const tables = parseIptablesSave(read(each.fixture, 'iptables-save.txt')).value.tables;
+        for (const [key, expected] of Object.entries(each.chains)) {
+          const [table, chain] = key.split(' ') as [string, string];
+          const rules = tables.get(table)!.chains.get(chain)!.rules.map((rule) => {
             const set = rule.matches.flatMap((match) => match.options).find((option) => option.name === 'match-set')?.args[0];
             return [rule.target?.name ?? '', set ?? rule.source?.value ?? ''] as [string, string];
           });
-          assert.deepEqual(rules, expected, chain);
+          assert.deepEqual(rules, expected, key);
         }
       }
 
@@ -146,6 +180,8 @@ describe('kube-proxy IPVS test cases rendered as snapshot folders', () => {
         assert.equal(service.protocol, expected.protocol);
         assert.equal(service.nodePort, expected.nodePort);
         assert.deepEqual(service.externalIPs.map((address) => `${address.ip}:${address.port}`), expected.externalIPs ?? []);
+        assert.deepEqual(service.loadBalancerIPs.map((address) => `${address.ip}:${address.port}`), expected.loadBalancerIPs ?? []);
+        assert.deepEqual(service.sourceRanges, expected.sourceRanges ?? []);
         assert.equal(service.externalTrafficPolicy, expected.externalTrafficPolicy);
         assert.deepEqual(service.endpoints.map((ep) => [`${ep.ip}:${ep.port}`, ep.local]), expected.endpoints);
         const share = expected.endpoints.length > 0 ? 1 / expected.endpoints.length : 0;
