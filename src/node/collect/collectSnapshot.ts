@@ -192,7 +192,17 @@ async function collectInto(staging: SnapshotStaging, options: CollectOptions, co
       : options.target.hostName;
   await staging.remove(tempName('uname -n'));
 
-  const missingTools = [...new Set(Object.values(records).filter((r) => r.status === 'missing').map((r) => toolName(r.argv, options.sudo)))];
+  // A backend-specific save that is not installed does not matter once the family has its file (most
+  // distributions ship only one backend); it stays in `commands` for the record.
+  const familyCollected = (command: NodeCommand): boolean =>
+    command.candidateFor !== undefined && files[`${command.candidateFor}-save.txt`] !== undefined;
+  const missingTools = [
+    ...new Set(
+      allCommands
+        .filter((command) => records[command.id]!.status === 'missing' && !familyCollected(command))
+        .map((command) => toolName(records[command.id]!.argv, options.sudo)),
+    ),
+  ];
   for (const [id, record] of Object.entries(records)) {
     if (record.status === 'failed') {
       const firstLine = record.stderr.split('\n').find((line) => line.trim() !== '') ?? '';
@@ -200,6 +210,9 @@ async function collectInto(staging: SnapshotStaging, options: CollectOptions, co
     } else if (record.status === 'error') {
       warnings.push(record.error ?? `${id} did not complete`);
     }
+  }
+  if (!options.sudo && Object.values(records).some((record) => /Permission denied|must be root|Operation not permitted/.test(record.stderr))) {
+    warnings.push(`Some commands were refused for lack of privileges; connect as root or add --sudo.`);
   }
   if (!files['route-local.txt']) warnings.push('route-local.txt was not collected: the tools cannot tell which addresses are local.');
 
