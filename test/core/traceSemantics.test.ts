@@ -52,7 +52,7 @@ test('cascaded statistic rules 1/3, 1/2, rest give each endpoint a third, as kub
     ),
     {},
   );
-  const shares = Object.fromEntries(result.outcomes.map((o) => [o.dnat?.ip, o.probability]));
+  const shares: Record<string, number> = Object.fromEntries(result.outcomes.map((o) => [o.dnat?.ip, o.probability]));
   assert.deepEqual(Object.keys(shares).sort(), ['10.1.0.1', '10.1.0.2', '10.1.0.3']);
   for (const share of Object.values(shares)) assert.ok(Math.abs(share - 1 / 3) < 1e-6, `share ${share}`);
   assert.ok(Math.abs(result.outcomes.reduce((sum, o) => sum + o.probability, 0) - 1) < 1e-9);
