@@ -7,11 +7,12 @@ export function sshConfigHosts(configText: string | undefined): string[] {
   if (!configText) return [];
   const hosts = new Set<string>();
   for (const line of configText.split(/\r?\n/)) {
-    const match = /^\s*host(?:\s+|\s*=\s*)(.+?)\s*$/i.exec(line);
+    const match = /^\s*host(?:\s*=\s*|\s+)(.+?)\s*$/i.exec(line);
     if (!match) continue;
-    for (const word of match[1]!.split(/\s+/)) {
-      const name = word.replace(/^"(.*)"$/, '$1');
-      if (name && !/[*?!]/.test(name)) hosts.add(name);
+    // Quoted names may hold spaces; such names cannot be typed as an ssh target, so they are left out.
+    for (const word of match[1]!.matchAll(/"([^"]*)"|(\S+)/g)) {
+      const name = word[1] ?? word[2] ?? '';
+      if (name && !/[*?!\s]/.test(name)) hosts.add(name);
     }
   }
   return [...hosts];
