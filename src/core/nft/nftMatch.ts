@@ -119,3 +119,70 @@ export function formatFields(fields: FieldValue[], protocolComponents: boolean[]
     })
     .join(' . ');
 }
+
+/**
+ * A set's elements indexed for lookups: elements whose key components are single values are found by
+ * their normalised key text; elements with prefixes or ranges are kept aside and compared one by one.
+ */
+export interface ElementIndex<T extends { key: NftKey }> {
+  exact: Map<string, T>;
+  fuzzy: T[];
+}
+
+/** `10.0.0.1`, `tcp` → `6`, `0x4000` → `16384`, `local`; undefined for prefixes and ranges. */
+function normalizeComponent(text: string): string | undefined {
+  if (text.includes('/')) return undefined;
+  const number = parseNumber(text);
+  if (number !== undefined) return String(number);
+  const protocol = PROTOCOL_NUMBERS[text];
+  if (protocol !== undefined) return String(protocol);
+  if (text.includes('.') || text.includes(':')) {
+    const address = parseAddress(text);
+    return address ? address.toNormalizedString() : undefined;
+  }
+  if (text.includes('-')) return undefined;
+  return text;
+}
+
+export function fieldText(field: FieldValue): string {
+  if (field.type === 'address') return parseAddress(field.value)?.toNormalizedString() ?? field.value;
+  return String(field.value);
+}
+
+export function indexElements<T extends { key: NftKey }>(elements: T[]): ElementIndex<T> {
+  const index: ElementIndex<T> = { exact: new Map(), fuzzy: [] };
+  for (const element of elements) {
+    const parts = element.key.map(normalizeComponent);
+    if (parts.some((part) => part === undefined)) index.fuzzy.push(element);
+    else {
+      const key = parts.join(' . ');
+      if (!index.exact.has(key)) index.exact.set(key, element);
+    }
+  }
+  return index;
+}
+
+const indexes = new WeakMap<object, ElementIndex<{ key: NftKey }>>();
+
+/** The element whose key matches the fields; undefined result when some element could not be compared. */
+export function lookupElement<T extends { key: NftKey }>(
+  owner: object,
+  elements: T[],
+  fields: FieldValue[],
+  protocolComponents: boolean[],
+): { element?: T; unreadable: boolean } {
+  let index = indexes.get(owner) as ElementIndex<T> | undefined;
+  if (!index) {
+    index = indexElements(elements);
+    indexes.set(owner, index);
+  }
+  const exact = index.exact.get(fields.map(fieldText).join(' . '));
+  if (exact && exact.key.length === fields.length) return { element: exact, unreadable: false };
+  let unreadable = false;
+  for (const element of index.fuzzy) {
+    const result = keyMatches(fields, element.key, protocolComponents);
+    if (result === true) return { element, unreadable: false };
+    if (result === undefined) unreadable = true;
+  }
+  return { unreadable };
+}

@@ -19,46 +19,25 @@ export interface TokenizedLine {
   text: string;
 }
 
-const PUNCTUATION = new Set(['{', '}', ',', ';']);
+/** Quoted strings, punctuation, a `#` comment to the end of the line, or a run of anything else. */
+const TOKEN = /"((?:[^"\\]|\\.)*)"?|([{},;])|(#.*)|([^\s{},;"#]+)|\s+/gy;
 
 export function tokenizeLine(source: string, line: number): TokenizedLine {
   const tokens: NftToken[] = [];
-  let word = '';
   let handle: number | undefined;
   let end = source.length;
-  const flush = () => {
-    if (word.length > 0) tokens.push({ text: word, quoted: false, line });
-    word = '';
-  };
-  for (let i = 0; i < source.length; i++) {
-    const char = source[i];
-    if (char === '"') {
-      flush();
-      let j = i + 1;
-      let content = '';
-      while (j < source.length && source[j] !== '"') {
-        if (source[j] === '\\' && j + 1 < source.length) j++;
-        content += source[j];
-        j++;
-      }
-      tokens.push({ text: content, quoted: true, line });
-      i = j;
-    } else if (char === '#') {
-      flush();
-      end = i;
-      const match = /^#\s*handle\s+(\d+)/.exec(source.slice(i));
-      if (match) handle = Number(match[1]);
+  TOKEN.lastIndex = 0;
+  let match: RegExpExecArray | null;
+  while (TOKEN.lastIndex < source.length && (match = TOKEN.exec(source)) !== null) {
+    if (match[1] !== undefined) tokens.push({ text: match[1].replace(/\\(.)/g, '$1'), quoted: true, line });
+    else if (match[2] !== undefined || match[4] !== undefined) tokens.push({ text: match[2] ?? match[4], quoted: false, line });
+    else if (match[3] !== undefined) {
+      end = match.index;
+      const handleMatch = /^#\s*handle\s+(\d+)/.exec(match[3]);
+      if (handleMatch) handle = Number(handleMatch[1]);
       break;
-    } else if (char === ' ' || char === '\t' || char === '\r') {
-      flush();
-    } else if (PUNCTUATION.has(char)) {
-      flush();
-      tokens.push({ text: char, quoted: false, line });
-    } else {
-      word += char;
     }
   }
-  flush();
   return { tokens, handle, text: source.slice(0, end).trim() };
 }
 

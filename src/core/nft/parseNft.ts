@@ -47,6 +47,8 @@ interface Pending {
   texts: string[];
   line: number;
   handle?: number;
+  /** Open braces so far; kept as a running count so long element lists stay linear. */
+  depth: number;
 }
 
 export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset> {
@@ -65,6 +67,7 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
   }
 
   const stack: Frame[] = [{ kind: 'top' }];
+  const chainNames = new Map<NftTable, Set<string>>();
   let pending: Pending | undefined;
   const lines = source.split('\n');
 
@@ -77,10 +80,11 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
     }
     const { tokens, handle, text: lineText } = tokenizeLine(raw, lineNumber);
     if (pending) {
-      pending.tokens.push(...tokens);
+      for (const token of tokens) pending.tokens.push(token);
       if (lineText) pending.texts.push(lineText);
       if (handle !== undefined) pending.handle = handle;
-      if (braceBalance(pending.tokens) <= 0) {
+      pending.depth += braceBalance(tokens);
+      if (pending.depth <= 0) {
         statement(pending);
         pending = undefined;
       }
@@ -98,8 +102,8 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
       continue;
     }
     if (openBlock(frame, tokens, lineNumber)) continue;
-    const current: Pending = { tokens, texts: [lineText], line: lineNumber, handle };
-    if (braceBalance(tokens) > 0) pending = current;
+    const current: Pending = { tokens, texts: [lineText], line: lineNumber, handle, depth: braceBalance(tokens) };
+    if (current.depth > 0) pending = current;
     else statement(current);
   }
 
@@ -145,7 +149,10 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
     if (frame.kind === 'table' && (keyword === 'chain' || keyword === 'set' || keyword === 'map') && names.length === 1) {
       const name = names[0].text;
       if (keyword === 'chain') {
-        if (frame.table.chains.some((chain) => chain.name === name)) report(line, 'warning', `chain ${name} appears twice in the table`);
+        const seen = chainNames.get(frame.table) ?? new Set<string>();
+        chainNames.set(frame.table, seen);
+        if (seen.has(name)) report(line, 'warning', `chain ${name} appears twice in the table`);
+        seen.add(name);
         const chain: NftChain = { name, line, endLine: line, rules: [] };
         frame.table.chains.push(chain);
         stack.push({ kind: 'chain', table: frame.table, chain });

@@ -9,7 +9,7 @@
 import type { LocalRoutes } from '../routes/localRoutes';
 import type { Hook, Packet, RuleRef, TraceOutcome, TraceResult, TraceStep, Verdict } from '../trace/result';
 import { tableLabel, type NftChain, type NftExpr, type NftKey, type NftRule, type NftRuleset, type NftSelector, type NftSet, type NftTable, type NftVerdict } from './model';
-import { addressMatches, formatFields, keyMatches, numberMatches, parseNumber, protocolNumber, type FieldValue } from './nftMatch';
+import { addressMatches, formatFields, keyMatches, lookupElement, numberMatches, parseNumber, protocolNumber, type FieldValue } from './nftMatch';
 import { explainNftName, parseServiceChainName } from './vocabulary';
 
 export interface NftTraceInput {
@@ -84,8 +84,8 @@ class NftTracer {
     const families = this.#family === 'ipv4' ? ['ip', 'inet'] : ['ip6', 'inet'];
     this.#tables = input.nft.tables.filter((table) => families.includes(table.family) && !table.flags.includes('dormant'));
     for (const table of this.#tables) {
-      this.#chainIndex.set(table, new Map(table.chains.map((chain) => [chain.name, chain])));
-      this.#setIndex.set(table, new Map(table.sets.map((set) => [set.name, set])));
+      this.#chainIndex.set(table, cached(chainIndexes, table, () => new Map(table.chains.map((chain) => [chain.name, chain]))));
+      this.#setIndex.set(table, cached(setIndexes, table, () => new Map(table.sets.map((set) => [set.name, set]))));
     }
     if (!input.routes) this.#assumptions.add(ASSUME_NO_ROUTES);
   }
@@ -166,15 +166,7 @@ class NftTracer {
   /** Runs every base chain registered at the hook, in priority order; returns the flows that go on. */
   #hook(hook: Hook, flows: Flow[], outcomes: TraceOutcome[]): Flow[] {
     if (flows.length === 0) return flows;
-    const hookName = hook.toLowerCase();
-    const chains: { table: NftTable; chain: NftChain; order: number }[] = [];
-    let order = 0;
-    for (const table of this.#tables) {
-      for (const chain of table.chains) {
-        if (chain.base?.hook === hookName) chains.push({ table, chain, order: order++ });
-      }
-    }
-    chains.sort((a, b) => a.chain.base!.priority - b.chain.base!.priority || a.order - b.order);
+    const chains = this.#baseChains(hook);
     const destinationNat = hook === 'PREROUTING' || hook === 'OUTPUT';
     let current = flows;
     for (const { table, chain } of chains) {
@@ -207,6 +199,17 @@ class NftTracer {
     if (destinationNat) current = current.map((flow) => (flow.dnatDone ? flow : { ...flow, dnatDone: true }));
     else if (hook === 'POSTROUTING' || hook === 'INPUT') current = current.map((flow) => (flow.snatDone ? flow : { ...flow, snatDone: true }));
     return current;
+  }
+
+  /** The base chains at a hook in the order the kernel runs them: by priority, then by table order. */
+  #baseChains(hook: Hook): { table: NftTable; chain: NftChain }[] {
+    const hookName = hook.toLowerCase();
+    const perTable = this.#tables.map((table) =>
+      cached(baseChainLists, table, () => table.chains.filter((chain) => chain.base !== undefined)).filter((chain) => chain.base!.hook === hookName),
+    );
+    const chains = perTable.flatMap((list, tableIndex) => list.map((chain, order) => ({ table: this.#tables[tableIndex], chain, order: tableIndex * 1e6 + order })));
+    chains.sort((a, b) => a.chain.base!.priority - b.chain.base!.priority || a.order - b.order);
+    return chains;
   }
 
   #deliveryAt(hook: Hook, flow: Flow): 'local' | 'forward' {
@@ -406,20 +409,20 @@ class NftTracer {
     const protocolComponents = expr.left.map((selector) => isProtocolSelector(selector.name));
     const shown = formatFields(fields, protocolComponents);
     let entries: { key: NftKey; verdict?: NftVerdict; comment?: string }[];
+    let owner: object;
     let mapName = 'an anonymous map';
     if (expr.map.kind === 'ref') {
       const set = this.#setIndex.get(context.table)!.get(expr.map.name);
       if (!set) return unsure(`map ${expr.map.name} is not in the table`);
       entries = set.elements;
+      owner = set;
       mapName = `map ${set.name}`;
     } else {
       entries = expr.map.entries;
+      owner = expr.map;
     }
-    let unreadable = false;
-    for (const entry of entries) {
-      const result = keyMatches(fields, entry.key, protocolComponents);
-      if (result === undefined) unreadable = true;
-      if (result !== true || !entry.verdict) continue;
+    const { element: entry, unreadable } = lookupElement(owner, entries, fields, protocolComponents);
+    if (entry?.verdict) {
       if (entry.comment && expr.map.kind === 'ref' && expr.map.name.startsWith('no-endpoint')) this.#service ??= entry.comment;
       const verdictText = entry.verdict.target ? `${entry.verdict.kind} ${entry.verdict.target}` : entry.verdict.kind;
       const found = `Looks up ${shown} in ${mapName} and finds it: ${verdictText}${entry.comment ? ` (${entry.comment})` : ''}.`;
@@ -527,7 +530,9 @@ class NftTracer {
         if (held) this.#warnings.add(`affinity set ${set.name} already holds ${flow.src}: an existing entry would send this client to that endpoint`);
         return expr.op === '!=';
       }
-      return this.#membership(expr.op, fields, set.elements, protocolComponents);
+      const { element, unreadable } = lookupElement(set, set.elements, fields, protocolComponents);
+      if (element) return expr.op !== '!=';
+      return unreadable ? undefined : expr.op === '!=';
     }
     if (expr.op !== '==' && expr.op !== '!=') {
       if (fields.length !== 1 || fields[0].type !== 'number' || expr.right.keys.length !== 1) return undefined;
@@ -589,6 +594,20 @@ class NftTracer {
 /** `ct state new` holds for every traced packet; saying so at each rule would only add noise. */
 function isRoutineMatch(expr: Extract<NftExpr, { kind: 'match' }>): boolean {
   return expr.left.length === 1 && expr.left[0].name === 'ct state';
+}
+
+/** Indexes built once per parsed table and reused by every trace over it. */
+const chainIndexes = new WeakMap<NftTable, Map<string, NftChain>>();
+const setIndexes = new WeakMap<NftTable, Map<string, NftSet>>();
+const baseChainLists = new WeakMap<NftTable, NftChain[]>();
+
+function cached<K extends object, V>(store: WeakMap<K, V>, key: K, make: () => V): V {
+  let value = store.get(key);
+  if (value === undefined) {
+    value = make();
+    store.set(key, value);
+  }
+  return value;
 }
 
 function isAffinitySet(set: NftSet): boolean {
