@@ -247,9 +247,17 @@ export class Topology {
   private readonly namespaces: string[] = [];
   private destroyed = false;
   private readonly exitHandler = (): void => this.destroySync();
+  private readonly signalHandler = (signal: NodeJS.Signals): void => {
+    this.destroySync();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
 
   private constructor(readonly prefix: string) {
+    // Cleanup must happen however the test process ends: normally (destroy), by exit, or by a signal from
+    // the test runner; a namespace left behind by SIGKILL is removed by the next run (removeStaleNamespaces).
     process.on('exit', this.exitHandler);
+    process.once('SIGINT', this.signalHandler);
+    process.once('SIGTERM', this.signalHandler);
   }
 
   /** The namespace of a role: 'node', 'client', or a pod name. */
@@ -389,6 +397,8 @@ export class Topology {
     if (this.destroyed) return;
     this.destroyed = true;
     process.off('exit', this.exitHandler);
+    process.off('SIGINT', this.signalHandler);
+    process.off('SIGTERM', this.signalHandler);
     for (const agent of this.agents.values()) agent.stop();
     for (const ns of this.namespaces) await deleteNamespace(ns);
   }
