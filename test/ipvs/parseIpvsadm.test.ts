@@ -199,3 +199,17 @@ test('never throws, and every diagnostic points at a line of the input', () => {
     { numRuns: 400 },
   );
 });
+
+test('reads real-server columns from the header, as --persistent-conn and --thresholds change them', () => {
+  const text = [
+    'IP Virtual Server version 1.2.1 (size=4096)',
+    'Prot LocalAddress:Port Scheduler Flags',
+    '  -> RemoteAddress:Port           Forward Weight PersistConn ActiveConn InActConn',
+    'TCP  10.96.0.1:443 rr persistent 10800',
+    '  -> 172.18.0.3:6443              Masq    2      5           7          9         ',
+  ].join('\n');
+  const { value, diagnostics } = parseIpvsadm(text);
+  assert.deepEqual(diagnostics, []);
+  const rs = value.virtualServers[0]!.realServers[0]!;
+  assert.deepEqual([rs.forward, rs.weight, rs.activeConn, rs.inactiveConn], ['Masq', 2, 7, 9]);
+});
