@@ -21,6 +21,34 @@ interface TableIndex {
   sets: Map<string, NftSet>;
   clusterIPs: Set<string>;
   firewallIPs: Set<string>;
+  /** Per-Service chains and affinity sets, keyed by `ns/name:port/protocol`. */
+  byService: Map<string, { chains: { chain: NftChain; parsed: ServiceChainName }[]; affinitySets: NftSet[] }>;
+}
+
+function serviceKey(servicePortName: string, protocol: string): string {
+  return `${servicePortName}/${protocol}`;
+}
+
+function groupByService(table: NftTable): TableIndex['byService'] {
+  const groups: TableIndex['byService'] = new Map();
+  const group = (parsed: ServiceChainName) => {
+    const key = serviceKey(parsed.servicePortName, parsed.protocol);
+    let entry = groups.get(key);
+    if (!entry) {
+      entry = { chains: [], affinitySets: [] };
+      groups.set(key, entry);
+    }
+    return entry;
+  };
+  for (const chain of table.chains) {
+    const parsed = parseServiceChainName(chain.name);
+    if (parsed) group(parsed).chains.push({ chain, parsed });
+  }
+  for (const set of table.sets) {
+    const parsed = parseServiceChainName(set.name);
+    if (parsed?.kind === 'affinity') group(parsed).affinitySets.push(set);
+  }
+  return groups;
 }
 
 export function buildNftServiceTree(nft: NftRuleset, routes?: Pick<LocalRoutes, 'isLocal'>): ServiceTree {
@@ -38,6 +66,7 @@ export function buildNftServiceTree(nft: NftRuleset, routes?: Pick<LocalRoutes, 
       sets: new Map(table.sets.map((set) => [set.name, set])),
       clusterIPs: new Set(table.sets.find((set) => set.name === 'cluster-ips')?.elements.map((element) => element.key[0]) ?? []),
       firewallIPs: new Set(table.sets.find((set) => set.name === 'firewall-ips')?.elements.map((element) => element.key[0]) ?? []),
+      byService: groupByService(table),
     };
     const services = new Map<string, ServiceInfo>();
     const referenced = new Set<string>();
@@ -182,11 +211,8 @@ function noEndpointEntry(service: ServiceInfo, mapName: string, element: NftSetE
 }
 
 function describeChains(service: ServiceInfo, index: TableIndex, referenced: Set<string>, routes?: Pick<LocalRoutes, 'isLocal'>): void {
-  const chainsOfService = [...index.chains.values()]
-    .map((chain) => ({ chain, parsed: parseServiceChainName(chain.name) }))
-    .filter((entry): entry is { chain: NftChain; parsed: ServiceChainName } =>
-      entry.parsed !== undefined && entry.parsed.servicePortName === service.id && entry.parsed.protocol === service.protocol,
-    );
+  const group = index.byService.get(serviceKey(service.id, service.protocol));
+  const chainsOfService = group?.chains ?? [];
   const byKind = (kind: string) => chainsOfService.find((entry) => entry.parsed.kind === kind)?.chain;
   const clusterChain = byKind('service');
   const localChain = byKind('local');
@@ -217,10 +243,7 @@ function describeChains(service: ServiceInfo, index: TableIndex, referenced: Set
       }
     }
   }
-  const affinitySet = [...index.sets.values()].find((set) => {
-    const parsed = parseServiceChainName(set.name);
-    return parsed?.kind === 'affinity' && parsed.servicePortName === service.id && parsed.protocol === service.protocol;
-  });
+  const affinitySet = group?.affinitySets[0];
   if (affinitySet?.timeout) service.sessionAffinitySeconds = parseDuration(affinitySet.timeout) ?? null;
 
   const chainNode = (chain: NftChain, kind: PathNode['kind'], endpoints: EndpointInfo[]): PathNode => ({
