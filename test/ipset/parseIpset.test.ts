@@ -119,3 +119,24 @@ test('never throws, and diagnostics stay within the input', () => {
     { numRuns: 400 },
   );
 });
+
+test('reads seed 001\'s KUBE-LOOP-BACK listing, which the web page folded onto one line', () => {
+  const folded =
+    'Name: KUBE-LOOP-BACK Type: hash:ip,port,ip Revision: 6 Header: family inet hashsize 1024 maxelem 65536 bucketsize 12 initval 0xe4e21451 Size in memory: 544 References: 1 Number of entries: 6 Members: 10.244.0.28,tcp:80,10.244.0.28 10.244.0.30,tcp:80,10.244.0.30 10.244.0.29,tcp:9153,10.244.0.29 10.244.0.29,tcp:53,10.244.0.29 10.244.0.27,tcp:80,10.244.0.27 10.244.0.29,udp:53,10.244.0.29';
+  const { value, diagnostics } = parseIpset(`rootminikube:/etc/apt# ipset -L|grep -A 15 KUBE-LOOP-BACK\n${folded}`);
+  assert.deepEqual(diagnostics.map((d) => d.line), [1]);
+  const set = value.get('KUBE-LOOP-BACK')!;
+  assert.deepEqual([set.type, set.revision, set.family, set.references, set.declaredEntries, set.header['initval']], ['hash:ip,port,ip', 6, 'inet', 1, 6, '0xe4e21451']);
+  assert.equal(set.members.length, 6);
+  assert.ok(set.members.every((member) => member.line === 2));
+  assert.equal(set.members[5]!.element, '10.244.0.29,udp:53,10.244.0.29');
+});
+
+test('folded members keep their options', () => {
+  const { value } = parseIpset('Name: S Type: hash:net Header: family inet comment timeout 60 Members: 10.0.0.0/8 timeout 50 comment "a b" 10.1.0.0/16 nomatch timeout 3 11.0.0.0/8');
+  assert.deepEqual(value.get('S')!.members.map((m) => [m.element, m.timeout, m.comment, m.nomatch]), [
+    ['10.0.0.0/8', 50, 'a b', false],
+    ['10.1.0.0/16', 3, undefined, true],
+    ['11.0.0.0/8', undefined, undefined, false],
+  ]);
+});

@@ -40,9 +40,7 @@ export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetC
     return draft;
   };
 
-  for (let index = 0; index < lines.length; index++) {
-    const lineNumber = index + 1;
-    const raw = lines[index] ?? '';
+  for (const { text: raw, line: lineNumber } of unfold(lines)) {
     const line = raw.trim();
     if (line === '') {
       inMembers = false;
@@ -119,6 +117,55 @@ export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetC
     get: (name: string) => byName.get(name),
   };
   return { value: collection, diagnostics };
+}
+
+const FIELD_LABEL = /(?:^|\s)(?=(?:Name|Type|Revision|Header|Size in memory|References|Number of entries|Members):)/g;
+/** Member options that take one value. */
+const MEMBER_OPTIONS = new Set(['timeout', 'packets', 'bytes', 'comment', 'skbmark', 'skbprio', 'skbqueue']);
+
+/**
+ * Lines as records with their 1-based line numbers. A listing copied from a web page may hold a whole set on one
+ * line (`Name: X Type: hash:ip Header: … Members: a b c`); such a line is split back into its fields and members,
+ * all keeping that line's number.
+ */
+function unfold(lines: string[]): { text: string; line: number }[] {
+  const records: { text: string; line: number }[] = [];
+  lines.forEach((text, index) => {
+    const line = index + 1;
+    const labels = text.trim().match(/(?:^|\s)(?:Name|Type|Revision|Header|Size in memory|References|Number of entries|Members):/g) ?? [];
+    if (labels.length < 2) {
+      records.push({ text, line });
+      return;
+    }
+    for (const piece of text.trim().split(FIELD_LABEL)) {
+      const members = /^Members:\s*(.*)$/.exec(piece.trim());
+      if (!members) {
+        records.push({ text: piece.trim(), line });
+        continue;
+      }
+      records.push({ text: 'Members:', line });
+      for (const member of splitFoldedMembers(members[1]!)) records.push({ text: member, line });
+    }
+  });
+  return records;
+}
+
+/** Splits `a timeout 5 b comment "x y" c` into members, keeping each member's options with it. */
+function splitFoldedMembers(text: string): string[] {
+  const members: string[][] = [];
+  const words = text.match(/"[^"]*"|\S+/g) ?? [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    const current = members[members.length - 1];
+    if (current && MEMBER_OPTIONS.has(word) && i + 1 < words.length) {
+      current.push(word, words[++i]!);
+    } else if (current && MEMBER_FLAGS.has(word)) {
+      current.push(word);
+    } else {
+      members.push([word]);
+    }
+  }
+  return members.map((member) => member.join(' '));
 }
 
 function setType(set: Draft, type: string, line: number, diag: (line: number, severity: Diagnostic['severity'], message: string) => void): void {
