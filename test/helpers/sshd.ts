@@ -49,6 +49,14 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
+/**
+ * A wrapperPrelude line that makes commands matching a shell `case` pattern behave as not installed (the
+ * shell's exit 127), so a test does not depend on what this machine happens to have installed.
+ */
+export function notInstalledPrelude(pattern: string): string {
+  return `case "$SSH_ORIGINAL_COMMAND" in ${pattern}) echo "sh: 1: $SSH_ORIGINAL_COMMAND: not found" >&2; exit 127 ;; esac`;
+}
+
 /** Why the SSH tests cannot run here, or undefined when they can. */
 export function sshdSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (sshd, ip netns)';

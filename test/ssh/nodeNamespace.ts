@@ -16,6 +16,8 @@ export const NODE_IP = '192.168.50.10';
 
 export interface NodeNamespace {
   readonly name: string;
+  /** True when the legacy rule was asked for and the kernel took it (legacy ip_tables may be missing). */
+  readonly hasLegacyRule: boolean;
   /** Runs argv inside the namespace and returns stdout (the reference the collected files must equal). */
   exec(argv: readonly string[]): Promise<string>;
   remove(): Promise<void>;
@@ -24,7 +26,7 @@ export interface NodeNamespace {
 export interface NodeNamespaceOptions {
   /** Which iptables backend kube-proxy's rules are restored into (nft, the default of current distributions). */
   readonly backend?: 'nft' | 'legacy';
-  /** Also put one unrelated rule into the legacy backend, so both backends hold rules. */
+  /** Also try to put one unrelated rule into the legacy backend, so both backends hold rules. */
   readonly legacyRule?: boolean;
   /** Appended to the name, for a second namespace in the same run. */
   readonly suffix?: string;
@@ -37,6 +39,7 @@ export async function createNodeNamespace(options: NodeNamespaceOptions = {}): P
   const exec = async (argv: readonly string[]): Promise<string> =>
     (await run('ip', ['netns', 'exec', name, ...argv], { maxBuffer: 64 * 1024 * 1024 })).stdout;
   const shell = (script: string): Promise<string> => exec(['sh', '-ec', script]);
+  let hasLegacyRule = false;
   try {
     await shell(
       [
@@ -57,7 +60,12 @@ export async function createNodeNamespace(options: NodeNamespaceOptions = {}): P
       const child = execFile('ip', ['netns', 'exec', name, restore], (error) => (error ? reject(error) : resolve()));
       child.stdin!.end(rules);
     });
-    if (options.legacyRule) await exec(['iptables-legacy', '-A', 'INPUT', '-s', '198.51.100.0/24', '-j', 'DROP']);
+    if (options.legacyRule) {
+      hasLegacyRule = await exec(['iptables-legacy', '-A', 'INPUT', '-s', '198.51.100.0/24', '-j', 'DROP']).then(
+        () => true,
+        () => false,
+      );
+    }
     await shell(
       [
         'ipset create KUBE-LOOP-BACK hash:ip,port,ip',
@@ -71,6 +79,7 @@ export async function createNodeNamespace(options: NodeNamespaceOptions = {}): P
   }
   return {
     name,
+    hasLegacyRule,
     exec,
     async remove() {
       // Legacy tables and ipsets live in the namespace and go with it.

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCollect } from '../../src/cli/collectCommand';
 import type { CollectionMeta } from '../../src/node/collect/collectSnapshot';
-import { sshdSkipReason, startSshd } from '../helpers/sshd';
+import { notInstalledPrelude, sshdSkipReason, startSshd } from '../helpers/sshd';
 import { createClientHome, recordingIo } from './sshClient';
 
 const skip = sshdSkipReason() ?? false;
@@ -23,7 +23,8 @@ after(async () => {
 
 /** Collects from an sshd whose wrapper runs `prelude` first; returns meta.json and what was printed. */
 async function collectWith(prelude: string, name: string): Promise<{ meta: CollectionMeta; err: string; out: string }> {
-  const sshd = await startSshd({ wrapperPrelude: prelude });
+  // ipvsadm is made absent whatever this machine has, so `missingTools` is the same everywhere.
+  const sshd = await startSshd({ wrapperPrelude: `${notInstalledPrelude('ipvsadm*')}\n${prelude}` });
   const client = await createClientHome(sshd, 'trusted');
   try {
     const out = join(work, name);
@@ -36,13 +37,8 @@ async function collectWith(prelude: string, name: string): Promise<{ meta: Colle
   }
 }
 
-/** A wrapper line that makes the listed commands behave as not installed (the shell's 127). */
-function notInstalled(pattern: string): string {
-  return `case "$SSH_ORIGINAL_COMMAND" in ${pattern}) echo "sh: 1: $SSH_ORIGINAL_COMMAND: not found" >&2; exit 127 ;; esac`;
-}
-
 test('a node with only iptables-nft: the legacy saves are recorded but not reported as missing tools', { skip }, async () => {
-  const { meta, out } = await collectWith(notInstalled('*-legacy-save'), 'nft-only');
+  const { meta, out } = await collectWith(notInstalledPrelude('*-legacy-save'), 'nft-only');
   assert.equal(meta.commands['iptables-legacy-save']!.status, 'missing');
   assert.equal(meta.commands['ip6tables-legacy-save']!.status, 'missing');
   assert.equal(meta.iptablesBackend, 'nft');
@@ -52,7 +48,7 @@ test('a node with only iptables-nft: the legacy saves are recorded but not repor
 });
 
 test('an old iptables without -nft/-legacy variants: the plain iptables-save is run instead', { skip }, async () => {
-  const { meta } = await collectWith(notInstalled('*-legacy-save|*-nft-save'), 'old-iptables');
+  const { meta } = await collectWith(notInstalledPrelude('*-legacy-save|*-nft-save'), 'old-iptables');
   assert.equal(meta.commands['iptables-save']!.status, 'ok');
   assert.equal(meta.commands['ip6tables-save']!.status, 'ok');
   assert.equal(meta.iptablesBackend, 'default');
