@@ -92,3 +92,12 @@ test('nft durations', () => {
   assert.equal(parseDuration('1d2h3m4s'), 93784);
   assert.equal(parseDuration('soon'), undefined);
 });
+
+test('an ip6 kube-proxy table gives the same tree with IPv6 addresses', () => {
+  const { tree: result } = tree('test/fixtures/nft-ipv6');
+  assert.equal(result.services.length, 1);
+  const [svc] = result.services;
+  assert.deepEqual(svc.clusterIP, { ip: 'fd00:10:96::41', port: 80 });
+  assert.equal(svc.nodePort, 3001);
+  assert.deepEqual(svc.endpoints.map((endpoint) => [endpoint.ip, endpoint.port, endpoint.share]), [['fd00:10:180::1', 80, 0.5], ['fd00:10:180::2:1', 80, 0.5]]);
+});

@@ -138,6 +138,15 @@ runPacketFlowTests('test/fixtures/nft-traffic-policy', [
   { name: 'eTP Local without local endpoints: cluster IP still works', src: '10.0.0.2', dst: '172.30.0.45', dport: 80, output: '10.180.0.5:80', masq: false },
 ]);
 
+// TestNodePorts ("ipv6", nodeport-addresses unset in the test means only the primary IP here)
+runPacketFlowTests('test/fixtures/nft-ipv6', [
+  { name: 'pod to cluster IP', src: 'fd00:10::2', dst: 'fd00:10:96::41', dport: 80, output: 'fd00:10:180::1:80, fd00:10:180::2:1:80', masq: false },
+  { name: 'external to nodePort', src: '2600:5200::1', dst: '2001:db8::1', dport: 3001, output: 'fd00:10:180::1:80, fd00:10:180::2:1:80', masq: true },
+  { name: 'secondary nodeIP ignores NodePorts', src: '2600:5200::1', dst: '2001:db8:1::2', dport: 3001, output: '' },
+  { name: 'unallocated IPv6 cluster IP', src: 'fd00:10::2', dst: 'fd00:10:96::99', dport: 80, output: 'DROP' },
+  { name: 'unused port of the IPv6 cluster IP', src: 'fd00:10::2', dst: 'fd00:10:96::41', dport: 81, output: 'REJECT' },
+]);
+
 // TestNoEndpointsReject
 runPacketFlowTests('test/fixtures/nft-no-endpoints', [
   { name: 'pod to cluster IP with no endpoints', src: '10.0.0.2', dst: '172.30.0.41', dport: 80, output: 'REJECT' },

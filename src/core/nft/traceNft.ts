@@ -28,6 +28,7 @@ const MAX_BRANCHES = 20000;
 export const ASSUME_FIRST_PACKET = 'first packet of a new connection: ct state is new, and nat chains are consulted';
 export const ASSUME_NO_AFFINITY = 'no session-affinity entry exists yet for this client (ip saddr @affinity-… does not match)';
 export const ASSUME_NUMGEN = 'numgen random picks each of its N values with equal probability';
+const ASSUME_IPV6_NOT_LOCAL = 'which IPv6 addresses are local is not collected (route-local.txt lists IPv4): IPv6 destinations are taken as not local';
 const ASSUME_NO_ROUTES = 'route-local.txt was not collected: only loopback addresses are treated as local';
 
 interface Flow {
@@ -135,8 +136,13 @@ class NftTracer {
   }
 
   #isLocal(ip: string): boolean | undefined {
+    if (ip.includes(':')) {
+      // `ip route show table local` lists IPv4 only, so IPv6 locality cannot be read from the snapshot.
+      if (addressMatches(ip, '::1') === true) return true;
+      this.#assumptions.add(ASSUME_IPV6_NOT_LOCAL);
+      return undefined;
+    }
     if (this.input.routes) return this.input.routes.isLocal(ip);
-    if (ip === '::1') return true;
     return addressMatches(ip, '127.0.0.0/8') === true;
   }
 
