@@ -11,8 +11,7 @@ export type SshErrorKind =
   | 'host-key-revoked'
   | 'auth'
   | 'disconnected'
-  | 'cancelled'
-  | 'channel';
+  | 'cancelled';
 
 export class SshError extends Error {
   constructor(
