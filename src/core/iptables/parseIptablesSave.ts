@@ -111,7 +111,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   const tables = new Map<string, Table>();
   const notices: { line: number; text: string }[] = [];
   const report = (line: number, severity: Diagnostic['severity'], message: string) =>
-    diagnostics.push({ file, line, severity, message });
+    diagnostics.push({ file, line, severity, message: shortenMessage(message) });
 
   let table: Table | undefined;
   let lastRuleLine = 0;
@@ -292,6 +292,14 @@ function declareChain(
     rules: [],
   };
   table.chains.set(name, chain);
+}
+
+/**
+ * Messages quote names and tokens from the input, which can be a whole 64 KiB line (a `*table` line without
+ * line ends, say); keep the start and the end, where the message says what happened.
+ */
+function shortenMessage(message: string): string {
+  return message.length > 400 ? `${message.slice(0, 300)}…${message.slice(-80)}` : message;
 }
 
 function truncate(text: string): string {
