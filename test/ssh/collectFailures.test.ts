@@ -98,6 +98,28 @@ test('--accept-new-host-key trusts the key, records it in known_hosts, and later
   }
 });
 
+test('hashed known_hosts entries (ssh-keygen -H, HashKnownHosts yes) are matched and written', { skip }, async () => {
+  const client = await createClientHome(plain!, 'trusted');
+  try {
+    execFileSync('ssh-keygen', ['-H', '-f', client.knownHosts], { stdio: 'ignore' });
+    assert.ok((await readFile(client.knownHosts, 'utf8')).startsWith('|1|'));
+    const io = recordingIo(false);
+    assert.equal(await runCollect(['testnode', '--out', join(work, 'hashed')], io, { resolveContext: client.context }), 0, io.err.join(''));
+
+    // With HashKnownHosts yes a newly accepted key is written hashed, and OpenSSH finds it.
+    await writeFile(client.knownHosts, '');
+    const hashing = { ...client.context, configText: `${client.context.configText!}  HashKnownHosts yes\n` };
+    const accept = recordingIo(false);
+    assert.equal(await runCollect(['testnode', '--out', join(work, 'hashed-new'), '--accept-new-host-key'], accept, { resolveContext: hashing }), 0);
+    const written = await readFile(client.knownHosts, 'utf8');
+    assert.ok(written.startsWith('|1|') && !written.includes('127.0.0.1'), written);
+    const found = execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${plain!.port}`, '-f', client.knownHosts], { encoding: 'utf8' });
+    assert.ok(found.includes(plain!.hostKey.toString('base64')));
+  } finally {
+    await client.remove();
+  }
+});
+
 test('sshd killed mid-collection: an error and no complete-looking snapshot', { skip }, async () => {
   const client = await createClientHome(slow!, 'trusted');
   try {
