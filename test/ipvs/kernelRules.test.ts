@@ -228,3 +228,16 @@ probeTable('test/fixtures/ipvs-wrr-draining', [
     mustMatch: /^nat -A KUBE-NODE-PORT -p tcp .*KUBE-NODE-PORT-TCP dst -j KUBE-MARK-MASQ$/,
   },
 ]);
+
+probeTable('test/fixtures/ipvs-stale', [
+  {
+    name: 'a kube-ipvs0 address without a virtual server: KUBE-IPVS-FILTER rejects',
+    packet: { src: outside, dst: '10.96.0.99', proto: 'tcp', sport: 42007, dport: 80 },
+    mustMatch: /^filter -A KUBE-IPVS-FILTER .*KUBE-IPVS-IPS dst -j REJECT/,
+  },
+  {
+    name: 'a Service address missing from KUBE-IPVS-IPS: another port of it is not rejected',
+    packet: { src: outside, dst: '10.96.6.6', proto: 'tcp', sport: 42008, dport: 22 },
+    mustMatch: /^filter -A INPUT .*-j KUBE-IPVS-FILTER$/,
+  },
+]);

@@ -48,7 +48,10 @@ test('seed 003: five ClusterIP Services, each NodePort grouped with the ClusterI
 test('the stale fixture: every disagreement between kube-ipvs0, the ipsets and IPVS is reported', () => {
   const { services, warnings } = folderTree('test/fixtures/ipvs-stale');
   const text = warnings.join('\n');
-  assert.match(text, /10\.96\.0\.99 is bound to kube-ipvs0 \(route-local\.txt line \d+\) but no IPVS virtual server uses it/);
+  assert.match(text, /10\.96\.0\.99 is bound to kube-ipvs0 \(route-local\.txt line \d+\) but no IPVS virtual server uses it: KUBE-IPVS-FILTER rejects/);
+  assert.match(text, /10\.96\.6\.6 is bound to kube-ipvs0 .* but missing from KUBE-IPVS-IPS: KUBE-IPVS-FILTER does not reject its other ports/);
+  assert.match(text, /KUBE-LOOP-BACK lists 10\.244\.3\.77,tcp:80,10\.244\.3\.77 .* no virtual server has 10\.244\.3\.77:80 as a real server/);
+  assert.doesNotMatch(text, /KUBE-LOOP-BACK lists 10\.244\.3\.2/);
   assert.match(text, /KUBE-CLUSTER-IP lists 10\.96\.7\.7,tcp:443 \(ipset\.txt line \d+\) but IPVS has no virtual server for it/);
   assert.match(text, /KUBE-NODE-PORT-TCP lists port 31000 .* no NodePort virtual server/);
   const unlisted = byCluster(services, '10.96.5.5', 8443);

@@ -309,12 +309,31 @@ function nodeWarnings(
 ): string[] {
   const warnings: string[] = [];
   const addressesInUse = new Set(classified.map((entry) => entry.address));
+  const bound = new Set<string>();
   if (routes) {
     for (const entry of routes.entries) {
       if (entry.type !== 'local' || entry.device !== KUBE_IPVS_DEVICE) continue;
       const address = normalizeIp(entry.prefix.replace(/\/(32|128)$/, ''));
-      if (address !== undefined && !addressesInUse.has(address)) {
-        warnings.push(`${address} is bound to ${KUBE_IPVS_DEVICE} (route-local.txt line ${entry.line}) but no IPVS virtual server uses it: connections to it reach the node's own sockets or are rejected by KUBE-IPVS-FILTER.`);
+      if (address === undefined) continue;
+      bound.add(address);
+      const guarded = sets.inIpvsAddresses(address);
+      if (!addressesInUse.has(address)) {
+        const fate = guarded === true ? 'KUBE-IPVS-FILTER rejects new connections to it'
+          : guarded === false ? 'it is not in KUBE-IPVS-IPS either, so connections reach any process of the node listening on all addresses'
+          : 'connections to it reach the node\'s own sockets unless KUBE-IPVS-FILTER rejects them';
+        warnings.push(`${address} is bound to ${KUBE_IPVS_DEVICE} (route-local.txt line ${entry.line}) but no IPVS virtual server uses it: ${fate}.`);
+      } else if (guarded === false) {
+        warnings.push(`${address} is bound to ${KUBE_IPVS_DEVICE} (route-local.txt line ${entry.line}) but missing from KUBE-IPVS-IPS: KUBE-IPVS-FILTER does not reject its other ports, so processes of the node listening on all addresses answer on this Service address.`);
+      }
+    }
+  }
+  const realServerKeys = new Set(classified.flatMap((entry) => entry.vs.realServers.map((server) => `${entry.protocol}|${endpointKey(server)}`)));
+  for (const family of ['inet', 'inet6'] as const) {
+    const loopBack = sets.get(ipsetNameFor('KUBE-LOOP-BACK', family));
+    for (const member of loopBack?.members ?? []) {
+      const parsed = /^([^,]+),([a-z]+):(\d+),/.exec(member.element);
+      if (parsed && !realServerKeys.has(`${parsed[2]}|${normalizeIp(parsed[1]!) ?? parsed[1]}:${Number(parsed[3])}`)) {
+        warnings.push(`${loopBack!.name} lists ${member.element} (ipset.txt line ${member.line}) but no virtual server has ${parsed[1]}:${parsed[3]} as a real server: a stale entry (it only masquerades hairpin traffic to that address).`);
       }
     }
   }
@@ -365,6 +384,13 @@ class SetReader {
 
   private set(base: string, address: string): IpsetSet | undefined {
     return this.ipsets?.get(ipsetNameFor(base, address.includes(':') ? 'inet6' : 'inet'));
+  }
+
+  /** Whether an address is in KUBE-IPVS-IPS (the addresses KUBE-IPVS-FILTER guards); undefined without the set. */
+  inIpvsAddresses(address: string): boolean | undefined {
+    const set = this.set('KUBE-IPVS-IPS', address);
+    if (!set) return undefined;
+    return ipsetMatch(set, ['dst'], { src: address, dst: address, proto: 'tcp', sport: 0, dport: 0 }) === true;
   }
 
   /** `dst,dst` membership of address,protocol:port; false when the set is missing. */
