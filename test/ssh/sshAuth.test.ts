@@ -101,7 +101,7 @@ test('an encrypted identity file is opened with the passphrase the Prompter give
   }
 });
 
-test('ProxyJump goes through the bastion (the bastion logs the login, the node answers)', { skip }, async () => {
+test('ProxyJump (config or --jump) goes through the bastion: the bastion logs the login, the node answers', { skip }, async () => {
   const bastion = await startSshd({ extraConfig: ['LogLevel VERBOSE'] });
   const client = await createClientHome(node!, 'trusted');
   try {
@@ -127,6 +127,16 @@ test('ProxyJump goes through the bastion (the bastion logs the login, the node a
     assert.equal(code, 0, io.err.join(''));
     assert.match(bastion.logs(), /Accepted publickey for root/);
     assert.ok(existsSync(join(work, 'jumped', 'meta.json')));
+
+    // --jump on the command line does the same for a host whose config has no ProxyJump.
+    const logins = (bastion.logs().match(/Accepted publickey for root/g) ?? []).length;
+    const viaFlag = recordingIo(false);
+    const flagCode = await runCollect(['testnode', '--out', join(work, 'jumped-flag'), '--jump', 'bastion'], viaFlag, {
+      resolveContext: { ...client.context, configText: configText.replace('  ProxyJump bastion\n', '') },
+      prompter: refuseHostKeys,
+    });
+    assert.equal(flagCode, 0, viaFlag.err.join(''));
+    assert.equal((bastion.logs().match(/Accepted publickey for root/g) ?? []).length, logins + 1);
   } finally {
     await client.remove();
     await bastion.stop();
