@@ -138,6 +138,21 @@ runPacketFlowTests('test/fixtures/nft-traffic-policy', [
   { name: 'eTP Local without local endpoints: cluster IP still works', src: '10.0.0.2', dst: '172.30.0.45', dport: 80, output: '10.180.0.5:80', masq: false },
 ]);
 
+// The same Services under kube-proxy 1.34's base chains (filter-input/forward/output at priority 0, after DNAT):
+// node traffic to an eTP Local LoadBalancer without local endpoints is now short-circuited (kubernetes issue 131765).
+runPacketFlowTests('test/fixtures/nft-layout-1.34', [
+  { name: 'eTP Local: external to LB IP hits only local endpoint, unmasqueraded', src: TEST_EXTERNAL_CLIENT, dst: '1.2.3.4', dport: 80, output: '10.180.2.1:80', masq: false },
+  { name: 'eTP Local: pod to NodePort hits both endpoints, unmasqueraded', src: '10.0.0.2', dst: TEST_NODE_IP, dport: 3001, output: '10.180.0.1:80, 10.180.2.1:80', masq: false },
+  { name: 'eTP Cluster: external to NodePort hits both endpoints, masqueraded', src: TEST_EXTERNAL_CLIENT, dst: TEST_NODE_IP, dport: 3002, output: '10.180.0.2:80, 10.180.2.2:80', masq: true },
+  { name: 'iTP Local: pod to cluster IP hits only the local endpoint', src: '10.0.0.2', dst: '172.30.0.43', dport: 80, output: '10.180.2.3:80', masq: false },
+  { name: 'iTP Local without local endpoints: node to cluster IP is dropped', src: TEST_NODE_IP, dst: '172.30.0.44', dport: 80, output: 'DROP' },
+  { name: 'eTP Local without local endpoints: external to LB IP is dropped', src: TEST_EXTERNAL_CLIENT, dst: '9.10.11.12', dport: 80, output: 'DROP' },
+  { name: 'eTP Local without local endpoints: node to LB IP is short-circuited and masqueraded', src: TEST_NODE_IP, dst: '9.10.11.12', dport: 80, output: '10.180.0.5:80', masq: true },
+  { name: 'eTP Local without local endpoints: pod to LB IP is short-circuited', src: '10.0.0.2', dst: '9.10.11.12', dport: 80, output: '10.180.0.5:80', masq: false },
+  { name: 'node to an unallocated cluster IP', src: TEST_NODE_IP, dst: '172.30.0.50', dport: 80, output: 'DROP' },
+  { name: 'node to an unused port of a cluster IP', src: TEST_NODE_IP, dst: '172.30.0.41', dport: 81, output: 'REJECT' },
+]);
+
 // TestNodePorts ("ipv6", nodeport-addresses unset in the test means only the primary IP here)
 runPacketFlowTests('test/fixtures/nft-ipv6', [
   { name: 'pod to cluster IP', src: 'fd00:10::2', dst: 'fd00:10:96::41', dport: 80, output: 'fd00:10:180::1:80, fd00:10:180::2:1:80', masq: false },

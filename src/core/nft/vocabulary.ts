@@ -1,8 +1,8 @@
 /**
  * kube-proxy's nftables vocabulary (pkg/proxy/nftables/proxier.go): the table, its base chains, helper
  * chains, maps and sets, and the per-Service chain names `service-HASH-ns/name/proto/port` and friends,
- * each with a one-sentence explanation. Names from older releases (1.29–1.32) are included where they
- * differ. The tree, the tracer, hovers and the CLI read names through this module only.
+ * each with a one-sentence explanation. Base chains of both layouts are here: 1.30–1.33 (filter-prerouting,
+ * filter-output-post-dnat) and 1.34 and later (filter-prerouting-pre-dnat, filter-output-pre-dnat). The tree, the tracer, hovers and the CLI read names through this module only.
  */
 
 /** kube-proxy's table name; it exists as `ip kube-proxy` and `ip6 kube-proxy`. */
@@ -18,19 +18,19 @@ export function isKubeProxyTable(table: { family: string; name: string }): boole
 /** Base chains: hooked into netfilter; named `${type}-${hook}`. */
 export const NFT_BASE_CHAINS: Readonly<Record<string, string>> = {
   'filter-prerouting':
-    'Base filter chain at prerouting, before DNAT (priority dstnat - 10): sends new connections to firewall-check so LoadBalancer source ranges see the original destination.',
+    'Base filter chain at prerouting, before DNAT (priority dstnat - 10; kube-proxy 1.30–1.33): sends new connections to firewall-check so LoadBalancer source ranges see the original destination.',
   'filter-prerouting-pre-dnat':
-    'Base filter chain at prerouting before DNAT (kube-proxy 1.29–1.32 name of filter-prerouting): new connections go to firewall-check.',
+    'Base filter chain at prerouting before DNAT (priority dstnat - 10; kube-proxy 1.34 and later): new connections go to firewall-check so LoadBalancer source ranges see the original destination.',
   'filter-input':
-    'Base filter chain at input: new connections to this node are checked against services and NodePorts that have no endpoints.',
+    'Base filter chain at input: new connections to this node are checked against Services and NodePorts that have no endpoints.',
   'filter-forward':
-    'Base filter chain at forward: new forwarded connections are checked for services without endpoints and for unused ClusterIPs.',
+    'Base filter chain at forward: new forwarded connections are checked for Services without endpoints and for unused ClusterIPs.',
   'filter-output':
-    'Base filter chain at output, before DNAT: new connections from the node are checked for services without endpoints and for source ranges.',
+    'Base filter chain at output: new connections from the node are checked for Services without endpoints (before DNAT up to 1.33, also for source ranges; after DNAT from 1.34, also for unused ClusterIPs).',
   'filter-output-pre-dnat':
-    'Base filter chain at output before DNAT (kube-proxy 1.29–1.32 name): new connections from the node go to firewall-check.',
+    'Base filter chain at output before DNAT (priority -110; kube-proxy 1.34 and later): new connections from the node go to firewall-check.',
   'filter-output-post-dnat':
-    'Base filter chain at output after DNAT (priority dstnat + 10): new connections from the node to unused ClusterIPs or ports are refused here.',
+    'Base filter chain at output after DNAT (priority dstnat + 10; kube-proxy 1.30–1.33): new connections from the node to unused ClusterIPs or ports are refused here.',
   'nat-prerouting': 'Base nat chain at prerouting (priority dstnat): incoming first packets jump to the services dispatch chain.',
   'nat-output': 'Base nat chain at output (priority dstnat): first packets sent by the node jump to the services dispatch chain.',
   'nat-postrouting': 'Base nat chain at postrouting (priority srcnat): jumps to masquerading, which rewrites the source of marked packets.',
