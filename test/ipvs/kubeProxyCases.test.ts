@@ -134,6 +134,13 @@ const cases: Case[] = [
       externalTrafficPolicy: 'Local', endpoints: [['10.180.0.1:80', true], ['10.180.1.1:80', false]],
     }],
   },
+  {
+    test: 'TestNodePortIPv6 "1 service with node port, has 2 endpoints"',
+    fixture: 'ipvs-kp-nodeport-ipv6',
+    ipvs: { 'TCP [2020::1]:80': ['1002:ab8::2:10:80'], 'TCP [2001:db8::1:1]:3001': ['1002:ab8::2:10:80'] },
+    ipsets: { 'KUBE-6-CLUSTER-IP': ['2020::1,tcp:80'], 'KUBE-6-NODE-PORT-TCP': ['3001'], 'KUBE-6-LOAD-BALANCER-SOURCE-CID': [] },
+    services: [{ clusterIP: '2020::1:80', protocol: 'tcp', nodePort: 3001, externalTrafficPolicy: 'Cluster', endpoints: [['1002:ab8::2:10:80', false]] }],
+  },
 ];
 
 const read = (fixture: string, file: string): string => readFileSync(`test/fixtures/${fixture}/${file}`, 'utf8');
@@ -147,7 +154,8 @@ describe('kube-proxy IPVS test cases rendered as snapshot folders', () => {
       for (const [key, reals] of Object.entries(each.ipvs)) {
         const [protocol, target] = key.split(' ') as [string, string];
         const colon = target.lastIndexOf(':');
-        const vs = lookupVirtualServer(ipvs.value, protocol.toLowerCase() as Protocol, target.slice(0, colon), Number(target.slice(colon + 1)));
+        const address = target.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+        const vs = lookupVirtualServer(ipvs.value, protocol.toLowerCase() as Protocol, address, Number(target.slice(colon + 1)));
         assert.ok(vs, `virtual server ${key}`);
         assert.equal(vs.scheduler, 'rr');
         assert.deepEqual(vs.realServers.map((rs) => `${rs.address}:${rs.port}`).sort(), [...reals].sort(), `real servers of ${key}`);

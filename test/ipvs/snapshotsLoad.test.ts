@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { IpsetCollection } from '../../src/core/ipset/model';
 import { parseIpset } from '../../src/core/ipset/parseIpset';
@@ -61,10 +61,12 @@ describe('IPVS snapshot folders load into the kernel', { skip: !available() && '
         const listed = parseIpset(inNamespace(['ipset', '-L']).stdout);
         assert.deepEqual(summary(listed.value), summary(original.value));
 
-        const rules = readFileSync(`${folder}/iptables-save.txt`, 'utf8');
-        const loaded = inNamespace(['iptables-restore'], rules);
+        // An IPv6 node's rules are in ip6tables-save.txt.
+        const v6 = existsSync(`${folder}/ip6tables-save.txt`) && !existsSync(`${folder}/iptables-save.txt`);
+        const rules = readFileSync(`${folder}/${v6 ? 'ip6tables-save.txt' : 'iptables-save.txt'}`, 'utf8');
+        const loaded = inNamespace([v6 ? 'ip6tables-restore' : 'iptables-restore'], rules);
         assert.equal(loaded.status, 0, loaded.stderr);
-        assert.deepEqual(rulesOf(inNamespace(['iptables-save']).stdout), rulesOf(rules));
+        assert.deepEqual(rulesOf(inNamespace([v6 ? 'ip6tables-save' : 'iptables-save']).stdout), rulesOf(rules));
       } finally {
         run(['ip', 'netns', 'del', namespace]);
       }
