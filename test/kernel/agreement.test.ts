@@ -113,3 +113,14 @@ test('checkTrace reads local delivery with nothing listening as a refusal, and D
   assert.deepEqual(checkTrace({ ...row, intent: 'dropped' }, dropped, trace('PREROUTING', [outcome(1, { verdict: 'DROP' })])), []);
   assert.equal(checkTrace(row, dropped, trace('PREROUTING', [outcome(1, { delivery: 'local' })])).length, 2);
 });
+
+test('session affinity: one endpoint must take every connection, and the trace need only predict it', () => {
+  const sticky: ProbeRow = { ...threeWay, count: 12, sticky: true };
+  const stuck = observe({ src, results: repeat(answered('pod-b', gateway), 12) });
+  assert.deepEqual(checkIntent(sticky, stuck), []);
+  assert.deepEqual(checkTrace(sticky, stuck, webTrace), []);
+  const wandering = observe({ src, results: [...repeat(answered('pod-b', gateway), 6), ...repeat(answered('pod-c', gateway), 6)] });
+  assert.ok(checkIntent(sticky, wandering).some((problem) => problem.includes('should keep one endpoint')));
+  const onlyPodA = trace('PREROUTING', [outcome(1, { dnat: { ip: '10.244.1.11', port: 8080 }, masquerade: true })]);
+  assert.equal(checkTrace(sticky, stuck, onlyPodA).length, 1);
+});

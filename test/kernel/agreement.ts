@@ -29,6 +29,11 @@ export interface ProbeRow {
   /** Connections to open; enough that every endpoint with a share of 1/3 answers at least once. */
   count: number;
   intent: Intent;
+  /**
+   * Session affinity (ClientIP): the first connection picks an endpoint, every later one from this client
+   * goes to the same. The intent's pods are then the candidates, exactly one of which must answer them all.
+   */
+  sticky?: boolean;
 }
 
 /** A fate that the kernel shows and the tracer predicts, in the same words. */
@@ -113,6 +118,10 @@ export function checkIntent(row: ProbeRow, observation: Observation): string[] {
       problems.push(`${row.name}: ${podName(fate.ip)} saw ${fate.masquerade ? 'a rewritten' : 'the original'} source, intended the opposite`);
     }
   }
+  if (row.sticky) {
+    if (observation.fates.size > 1) problems.push(`${row.name}: session affinity should keep one endpoint, kernel: ${describeObservation(observation)}`);
+    return problems;
+  }
   const share = 1 / expected.size;
   if (share >= sureShare(row.count)) {
     for (const [ip, masquerade] of expected) {
@@ -145,8 +154,9 @@ export function describeTrace(trace: TraceResult): string {
 
 /**
  * Checks the kernel against the trace: every fate the kernel showed must be predicted with a share above
- * zero, every predicted fate with a share the probe is sure to hit must have been seen, answers must come
- * from the predicted endpoint port, and the entry hook must match the probe's origin.
+ * zero, every predicted fate with a share the probe is sure to hit must have been seen (unless session
+ * affinity makes later connections follow the first), answers must come from the predicted endpoint port,
+ * and the entry hook must match the probe's origin.
  */
 export function checkTrace(row: ProbeRow, observation: Observation, trace: TraceResult): string[] {
   const problems: string[] = [];
@@ -173,7 +183,9 @@ export function checkTrace(row: ProbeRow, observation: Observation, trace: Trace
       problems.push(`${row.name}: kernel ${what} ×${count}, trace does not predict it`);
     }
   }
-  const sure = sureShare(row.count);
+  // With session affinity only the first connection is a fresh choice (the one the trace describes); the
+  // others follow it, so a likely fate that was never seen says nothing.
+  const sure = row.sticky ? Infinity : sureShare(row.count);
   for (const [key, { fate, share }] of predicted) {
     if (share >= sure && !observation.fates.has(key)) {
       const what = fate.kind === 'pod' ? `${podName(fate.ip)}${fate.masquerade ? ' masqueraded' : ' not masqueraded'}` : fate.kind;

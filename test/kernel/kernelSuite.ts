@@ -58,7 +58,10 @@ export function describeKernelAgreement(suite: KernelSuite): void {
         if (keep) cpSync(snapshotDir, keep, { recursive: true });
         // Probes run one after the other: each flushes conntrack, which would disturb a parallel one.
         for (const row of suite.probes) {
-          const run = await topology.probe(row.from, row.dst, row.dport, { count: row.count, proto: row.proto });
+          // Affinity probes connect one at a time, so that the first connection has set the affinity
+          // entry before the next one asks.
+          const options = { count: row.count, proto: row.proto, concurrency: row.sticky ? 1 : undefined };
+          const run = await topology.probe(row.from, row.dst, row.dport, options);
           observations.set(row.name, observe(run));
         }
         const runs = await inBatches(suite.probes, 2, (row) => runTrace(snapshotDir, row, observations.get(row.name)!.src));

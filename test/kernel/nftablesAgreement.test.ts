@@ -45,6 +45,8 @@ const probes: ProbeRow[] = [
   { name: 'node → UDP ClusterIP with 2 endpoints', from: 'node', dst: '10.96.0.53', dport: 53, proto: 'udp', count: 40, intent: { pods: { 'pod-a': masq, 'pod-b': masq } } },
   { name: 'pod → UDP ClusterIP of a Service port without endpoints', from: 'pod-a', dst: '10.96.0.40', dport: 53, proto: 'udp', count: 4, intent: 'refused' },
   { name: 'pod → UDP to a TCP-only ClusterIP', from: 'pod-b', dst: '10.96.0.10', dport: 80, proto: 'udp', count: 4, intent: 'refused' },
+  { name: 'pod → ClusterIP with ClientIP session affinity', from: 'pod-c', dst: '10.96.0.70', dport: 80, count: 12, sticky: true, intent: { pods: { 'pod-a': kept, 'pod-b': kept } } },
+  { name: 'outside → ClusterIP with ClientIP session affinity', from: 'client', dst: '10.96.0.70', dport: 80, count: 12, sticky: true, intent: { pods: { 'pod-a': masq, 'pod-b': masq } } },
 ];
 
 describeKernelAgreement({
