@@ -114,7 +114,7 @@ test('an expression the tracer cannot evaluate never matches, and the outcome sa
   const unknown = outcome.steps.find((step) => step.line === iifLine)!;
   assert.match(unknown.explanation, /Not understood.*assumed not to match/);
   assert.ok(result.warnings.some((warning) => warning.includes(`inet host-firewall forward line ${iifLine}`)));
-  assert.ok(result.warnings.some((warning) => /outcome DROP.*depends on them/.test(warning)));
+  assert.ok(result.warnings.some((warning) => /outcome DROP.*depends on it$/.test(warning)));
 
   const limited = traceNft({ nft: foreign, routes }, packet('198.51.100.7', '10.96.0.10', 53, 'udp'), 'PREROUTING');
   assert.ok(limited.warnings.some((warning) => warning.includes('limit rate 10/second')));
@@ -186,4 +186,32 @@ test('numgen with an offset and ranges in the map splits by the share of values'
       [{ ip: '10.0.0.2', port: 8080 }, 0.25],
     ],
   );
+});
+
+test('ct status sees the DNAT of the first packet; iptables-nft matches nft cannot translate stay unknown', () => {
+  const text = [
+    '# Warning: table ip filter is managed by iptables-nft, do not touch!',
+    'table ip filter {',
+    '\tchain OUTPUT {',
+    '\t\ttype filter hook output priority filter; policy accept;',
+    '\t\tip daddr 127.0.0.0/8 ct status dnat counter packets 0 bytes 0 drop',
+    '\t}',
+    '}',
+    'table ip nat {',
+    '\tchain OUTPUT {',
+    '\t\ttype nat hook output priority -100; policy accept;',
+    '\t\tudp dport 5353 dnat to 127.0.0.1:53',
+    '\t\txt match "addrtype" counter packets 0 bytes 0 jump KUBE-NODEPORTS',
+    '\t}',
+    '\tchain KUBE-NODEPORTS {',
+    '\t}',
+    '}',
+  ].join('\n');
+  const { value, diagnostics } = parseNft(text);
+  assert.deepEqual(diagnostics, []);
+  const natted = traceNft({ nft: value, routes }, packet('172.18.0.2', '10.1.2.3', 5353, 'udp'), 'OUTPUT');
+  assert.deepEqual(natted.outcomes.map((outcome) => [outcome.verdict, outcome.decidedBy?.line]), [['DROP', 5]]);
+  const plain = traceNft({ nft: value, routes }, packet('172.18.0.2', '127.0.0.1', 53, 'udp'), 'OUTPUT');
+  assert.deepEqual(plain.outcomes.map((outcome) => [outcome.verdict, outcome.delivery]), [['ACCEPT', 'local']]);
+  assert.ok(plain.warnings.some((warning) => warning.includes('ip nat OUTPUT line 12') && warning.includes('xt match "addrtype"')));
 });

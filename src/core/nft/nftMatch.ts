@@ -9,7 +9,12 @@ import ipaddr from 'ipaddr.js';
 import type { NftKey } from './model';
 
 /** What a selector yields for the packet: an address, a number, or a symbolic word. */
-export type FieldValue = { type: 'address'; value: string } | { type: 'number'; value: number } | { type: 'word'; value: string };
+export type FieldValue =
+  | { type: 'address'; value: string }
+  | { type: 'number'; value: number }
+  | { type: 'word'; value: string }
+  /** A bit set such as `ct status`: a value matches when it names one of the bits that are set. */
+  | { type: 'flags'; value: string[] };
 
 const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132, udplite: 136, dccp: 33, gre: 47, esp: 50, ah: 51 };
 
@@ -92,6 +97,8 @@ export function componentMatches(field: FieldValue, text: string, isProtocol: bo
       return numberMatches(field.value, text, isProtocol);
     case 'word':
       return field.value === text;
+    case 'flags':
+      return field.value.includes(text);
   }
 }
 
@@ -146,6 +153,7 @@ function normalizeComponent(text: string): string | undefined {
 
 export function fieldText(field: FieldValue): string {
   if (field.type === 'address') return parseAddress(field.value)?.toNormalizedString() ?? field.value;
+  if (field.type === 'flags') return field.value.join(',');
   return String(field.value);
 }
 

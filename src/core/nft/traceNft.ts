@@ -155,7 +155,7 @@ class NftTracer {
   #outcome(flow: Flow, verdict: Verdict, decidedBy: RuleRef | null, delivery: 'local' | 'forward'): TraceOutcome {
     if (flow.unsure.length > 0) {
       this.#warnings.add(
-        `${flow.unsure.length === 1 ? 'one rule' : `${flow.unsure.length} rules`} on the way to the outcome ${verdict}${flow.dnat ? ` → ${flow.dnat.ip}:${flow.dnat.port}` : ''} could not be evaluated and were assumed not to match (${flow.unsure.join('; ')}); this outcome depends on them`,
+        `${flow.unsure.length === 1 ? 'one rule' : `${flow.unsure.length} rules`} on the way to the outcome ${verdict}${flow.dnat ? ` → ${flow.dnat.ip}:${flow.dnat.port}` : ''} could not be evaluated and ${flow.unsure.length === 1 ? 'was' : 'were'} assumed not to match (${flow.unsure.join('; ')}); this outcome depends on ${flow.unsure.length === 1 ? 'it' : 'them'}`,
       );
     }
     return {
@@ -494,6 +494,13 @@ class NftTracer {
           return { type: 'word', value: 'new' };
         case 'ct direction':
           return { type: 'word', value: 'original' };
+        case 'ct status': {
+          // The first packet's conntrack entry: not confirmed, no reply seen; NAT bits once NAT is set up.
+          const bits: string[] = [];
+          if (flow.dnat) bits.push('dnat');
+          if (flow.masquerade) bits.push('snat');
+          return { type: 'flags', value: bits };
+        }
         case 'meta nfproto':
           return { type: 'word', value: context.family };
         case 'meta mark':
