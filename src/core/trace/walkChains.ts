@@ -36,6 +36,8 @@ interface Frame {
   /** Next index into `candidates` (or into the chain's rules when candidates is undefined). */
   cursor: number;
   candidates: number[] | undefined;
+  /** Chains this frame's place held before gotos replaced them: going back to one is a loop too. */
+  replaced?: Chain[];
 }
 
 function ruleRef(rule: Rule): RuleRef {
@@ -287,7 +289,7 @@ function applyTarget(
     step(branch, hook, rule, `${targetName} is not modelled by the tracer; assumed to let the packet go on.`);
     return 'go-on';
   }
-  if (stack.some((frame) => frame.chain === chain) || stack.length >= MAX_CALL_DEPTH) {
+  if (stack.some((frame) => frame.chain === chain || frame.replaced?.includes(chain)) || stack.length >= MAX_CALL_DEPTH) {
     ctx.warn(`${rule.table} ${rule.chain} line ${rule.line}: jumping to ${targetName} would loop (the kernel refuses such rulesets); the jump was skipped.`);
     branch.notes.push(`${rule.table} ${rule.chain} line ${rule.line}: a looping jump to ${targetName} was skipped`);
     return 'go-on';
@@ -297,6 +299,8 @@ function applyTarget(
   if (target.kind === 'goto') {
     // A goto replaces the current chain: when the target ends, the walk returns to our caller, or,
     // from a built-in chain, ends at that chain's policy.
+    const current = stack[stack.length - 1];
+    frame.replaced = [...(current.replaced ?? []), current.chain];
     stack[stack.length - 1] = frame;
   } else {
     stack.push(frame);
