@@ -11,6 +11,12 @@ import type { TraceResult } from '../../src/core/trace/result';
 /** A diagnostic's message echoes input at most this long: a 10 MB line must not come back inside a message. */
 export const MAX_MESSAGE_CHARS = 2000;
 
+/**
+ * Real kube-proxy paths take a few dozen steps; an outcome with more than this many means the walk went round a
+ * loop, and the trace (and its JSON) grows without bound for a tiny input.
+ */
+export const MAX_STEPS_PER_OUTCOME = 10_000;
+
 const SEVERITIES = new Set(['error', 'warning', 'info']);
 const VERDICTS = new Set(['ACCEPT', 'DROP', 'REJECT']);
 const HOOKS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
@@ -59,6 +65,10 @@ export function checkTrace(result: TraceResult, files: Record<string, string>): 
     if (!VERDICTS.has(outcome.verdict)) problems.push(`${where} has verdict ${JSON.stringify(outcome.verdict)}`);
     if (outcome.delivery !== 'forward' && outcome.delivery !== 'local') problems.push(`${where} has delivery ${JSON.stringify(outcome.delivery)}`);
     if (typeof outcome.masquerade !== 'boolean') problems.push(`${where} has masquerade ${JSON.stringify(outcome.masquerade)}`);
+    if (outcome.steps.length > MAX_STEPS_PER_OUTCOME) {
+      problems.push(`${where} has ${outcome.steps.length} steps, more than ${MAX_STEPS_PER_OUTCOME}: the walk went round a loop`);
+      continue;
+    }
     const cited = [...outcome.steps.map((step) => ({ ...step, what: 'a step' }))];
     if (outcome.decidedBy) cited.push({ ...outcome.decidedBy, hook: 'INPUT', explanation: '', what: 'decidedBy' });
     for (const step of cited) {
