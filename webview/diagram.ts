@@ -60,7 +60,7 @@ export function renderDiagram(result: TraceResult, outcome: TraceOutcome, action
   const column = (...hooks: Hook[]) => el('div', { class: 'column' }, ...hooks.map((hook) => hookBox(hook, outcome, visited, actions)));
   const routing = el('div', { class: 'column' }, el('div', { class: 'hook routing visited' }, el('div', { class: 'hook-name' }, 'routing'), el('div', { class: 'small' }, routingText)));
   const diagram = el('div', { class: 'diagram', role: 'img', 'aria-label': `Path: ${order.join(' → ')}` }, column('PREROUTING', 'OUTPUT'), arrow(), routing, arrow(), column('INPUT', 'FORWARD'), arrow(), column('POSTROUTING'));
-  return el('section', { class: 'path' }, diagram, el('p', { class: 'order' }, `Order: ${order.join(' → ')}`));
+  return el('section', { class: 'path' }, diagram, el('p', { class: 'order' }, `Order: ${[order[0], 'routing', ...order.slice(1)].join(' → ')}`));
 }
 
 export function renderSteps(outcome: TraceOutcome, actions: Pick<OutcomeActions, 'openRule'>): HTMLElement {

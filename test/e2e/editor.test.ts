@@ -88,14 +88,28 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
 
   it('shows the welcome view and opens a snapshot folder through the dialog', async () => {
     await page.locator('.activitybar [aria-label^="Kube Netpath"]').first().click();
+    // Widen the side bar so Service descriptions (ClusterIP, NodePort) are readable in the screenshots.
+    const sidebar = await page.locator('.part.sidebar').boundingBox();
+    if (sidebar) {
+      await page.mouse.move(sidebar.x + sidebar.width + 1, sidebar.y + 300);
+      await page.mouse.down();
+      await page.mouse.move(sidebar.x + 520, sidebar.y + 300, { steps: 8 });
+      await page.mouse.up();
+    }
     const welcome = page.locator('.welcome-view-content', { hasText: 'No snapshot open yet' });
     await welcome.waitFor({ timeout: 30_000 });
     await screenshot('welcome');
     await welcome.locator('a.monaco-button, .monaco-button', { hasText: 'Open a Snapshot Folder' }).first().click();
     const input = page.locator('.quick-input-widget input');
     await input.waitFor();
-    await input.fill(`${join(bench.workspace, SNAPSHOT_NAME)}/`);
-    await page.waitForTimeout(500);
+    // The simple file dialog fills in its own starting path a moment after it opens; type until ours stays.
+    const target = `${join(bench.workspace, SNAPSHOT_NAME)}/`;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      await input.fill(target);
+      await page.waitForTimeout(700);
+      if ((await input.inputValue()) === target) break;
+    }
+    assert.equal(await input.inputValue(), target);
     await screenshot('folder-dialog');
     await page.keyboard.press('Enter');
     const node = page.locator('.monaco-list-row', { hasText: 'worker-1' });
@@ -110,6 +124,11 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
     assert.match(text, /10\.96\.120\.15/);
     assert.match(text, /NodePort 30080/);
     assert.ok(await page.locator('.monaco-list-row', { hasText: 'kube-system/kube-dns:dns' }).count());
+    await web.locator('.monaco-tl-twistie').click();
+    const endpoint = page.locator('.monaco-list-row', { hasText: '10.244.2.6:8080' });
+    await endpoint.waitFor({ timeout: 15_000 });
+    assert.match(await endpoint.innerText(), /33\.3%/);
+    assert.ok(await page.locator('.monaco-list-row', { hasText: 'KUBE-SVC-7EJNTS7AENER2WX5' }).count());
     await screenshot('tree');
   });
 
