@@ -289,9 +289,11 @@ function applyTarget(
     step(branch, hook, rule, `${targetName} is not modelled by the tracer; assumed to let the packet go on.`);
     return 'go-on';
   }
-  if (stack.some((frame) => frame.chain === chain || frame.replaced?.includes(chain)) || stack.length >= MAX_CALL_DEPTH) {
-    ctx.warn(`${rule.table} ${rule.chain} line ${rule.line}: jumping to ${targetName} would loop (the kernel refuses such rulesets); the jump was skipped.`);
-    branch.notes.push(`${rule.table} ${rule.chain} line ${rule.line}: a looping jump to ${targetName} was skipped`);
+  const loops = stack.some((frame) => frame.chain === chain || frame.replaced?.includes(chain));
+  if (loops || stack.length >= MAX_CALL_DEPTH) {
+    const why = loops ? 'would loop (the kernel refuses such rulesets)' : `would nest chains deeper than ${MAX_CALL_DEPTH}, the most the tracer follows`;
+    ctx.warn(`${rule.table} ${rule.chain} line ${rule.line}: jumping to ${targetName} ${why}; the jump was skipped.`);
+    branch.notes.push(`${rule.table} ${rule.chain} line ${rule.line}: a ${loops ? 'looping' : 'too deep'} jump to ${targetName} was skipped`);
     return 'go-on';
   }
   step(branch, hook, rule, explainRule(rule, packet, facts));
