@@ -140,3 +140,10 @@ test('folded members keep their options', () => {
     ['11.0.0.0/8', undefined, undefined, false],
   ]);
 });
+
+test('a huge line is quoted briefly in its diagnostic', () => {
+  const huge = 'x'.repeat(1_000_000);
+  const { diagnostics } = parseIpset(`Name: ${huge}\nType: hash:ip,port\nMembers:\n${huge}\n${huge} ${huge}`);
+  assert.ok(diagnostics.length > 0);
+  for (const d of diagnostics) assert.ok(d.message.length < 400, d.message.slice(0, 100));
+});

@@ -213,3 +213,10 @@ test('reads real-server columns from the header, as --persistent-conn and --thre
   const rs = value.virtualServers[0]!.realServers[0]!;
   assert.deepEqual([rs.forward, rs.weight, rs.activeConn, rs.inactiveConn], ['Masq', 2, 7, 9]);
 });
+
+test('a huge line is quoted briefly in its diagnostic', () => {
+  const huge = 'y'.repeat(1_000_000);
+  const { diagnostics } = parseIpvsadm(`TCP  10.0.0.1:80 ${huge}\n${huge}\n-A -t 10.0.0.2:80 -s ${huge} ${huge}\n-a -t 10.0.0.2:80 -r ${huge}`);
+  assert.ok(diagnostics.length >= 3);
+  for (const d of diagnostics) assert.ok(d.message.length < 400, d.message.slice(0, 100));
+});

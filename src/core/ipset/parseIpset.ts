@@ -8,6 +8,12 @@ import type { Diagnostic, ParseResult } from '../diagnostics';
 import type { IpsetCollection, IpsetDimension, IpsetMember, IpsetSet } from './model';
 
 const MAX_CHARS = 64 * 1024 * 1024;
+/** Text from the file quoted in a diagnostic is cut to this many characters, so a huge line gives a short message. */
+const QUOTE_LIMIT = 80;
+
+function quote(text: string): string {
+  return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT - 3)}...` : text;
+}
 
 /** Header options that take no value. */
 const FLAG_OPTIONS = new Set(['comment', 'counters', 'skbinfo', 'forceadd', 'nomatch', 'bucketsize-fixed']);
@@ -34,7 +40,7 @@ export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetC
 
   const startSet = (name: string, line: number): Draft => {
     const draft: Draft = { name, type: '', dimensions: [], header: {}, members: [], line };
-    if (byName.has(name)) diag(line, 'warning', `set ${name} appears twice; lookups use the first`);
+    if (byName.has(name)) diag(line, 'warning', `set ${quote(name)} appears twice; lookups use the first`);
     else byName.set(name, draft);
     sets.push(draft);
     return draft;
@@ -60,7 +66,7 @@ export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetC
       } else {
         const owner = byName.get(name);
         if (!owner) {
-          diag(lineNumber, 'warning', `member of set ${name} comes before its create line and was ignored`);
+          diag(lineNumber, 'warning', `member of set ${quote(name)} comes before its create line and was ignored`);
           continue;
         }
         addMember(owner, rest, lineNumber, raw, diag);
@@ -101,12 +107,12 @@ export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetC
       addMember(current, line, lineNumber, raw, diag);
       continue;
     }
-    diag(lineNumber, 'warning', `ignored text that is not part of ipset output: "${line.length > 80 ? `${line.slice(0, 77)}...` : line}"`);
+    diag(lineNumber, 'warning', `ignored text that is not part of ipset output: "${quote(line)}"`);
   }
 
   for (const set of sets) {
     if (set.declaredEntries !== undefined && set.declaredEntries !== set.members.length) {
-      diag(set.line, 'warning', `set ${set.name} declares ${set.declaredEntries} entries but lists ${set.members.length}`);
+      diag(set.line, 'warning', `set ${quote(set.name)} declares ${set.declaredEntries} entries but lists ${set.members.length}`);
     }
   }
 
@@ -171,7 +177,7 @@ function splitFoldedMembers(text: string): string[] {
 function setType(set: Draft, type: string, line: number, diag: (line: number, severity: Diagnostic['severity'], message: string) => void): void {
   set.type = type;
   const dimensions = dimensionsOf(type);
-  if (!dimensions) diag(line, 'info', `set ${set.name} has type "${type}", which membership tests cannot decide`);
+  if (!dimensions) diag(line, 'info', `set ${quote(set.name)} has type "${quote(type)}", which membership tests cannot decide`);
   set.dimensions = dimensions ?? [];
 }
 
@@ -228,7 +234,7 @@ function addMember(
     }
   }
   if (set.dimensions.length > 0 && element.split(',').length !== set.dimensions.length && !element.includes('-')) {
-    diag(line, 'warning', `member "${element}" of ${set.name} does not have the ${set.dimensions.length} parts a ${set.type} member has`);
+    diag(line, 'warning', `member "${quote(element)}" of ${quote(set.name)} does not have the ${set.dimensions.length} parts a ${set.type} member has`);
   }
   set.members.push({
     element,

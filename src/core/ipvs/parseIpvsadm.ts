@@ -10,6 +10,12 @@ import type { IpvsCounters, IpvsListingForm, IpvsProtocol, IpvsTable, RealServer
 
 /** Larger inputs are cut here (with an error diagnostic) so a runaway file cannot stall the editor. */
 const MAX_CHARS = 64 * 1024 * 1024;
+/** Text from the file quoted in a diagnostic is cut to this many characters, so a huge line gives a short message. */
+const QUOTE_LIMIT = 80;
+
+function quote(text: string): string {
+  return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT - 3)}...` : text;
+}
 
 const KNOWN_SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos']);
 const SERVICE_PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
@@ -210,7 +216,7 @@ class ListingReader {
     if (ignored.length > 0) {
       const shown = ignored.join(' ');
       const hint = ignored.some((each) => /^[A-Za-z][\w.-]*:[a-z]+$/.test(each)) ? ' (names instead of numbers: collect with `ipvsadm -Ln`)' : '';
-      this.diag(lineNumber, 'warning', `ignored text that is not part of an ipvsadm listing: "${shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}"${hint}`);
+      this.diag(lineNumber, 'warning', `ignored text that is not part of an ipvsadm listing: "${quote(shown)}"${hint}`);
     }
   }
 
@@ -236,7 +242,7 @@ class ListingReader {
           flags: [], realServers: [], line: lineNumber, raw: line.trimEnd(),
         };
         if (!KNOWN_SCHEDULERS.has(draft.scheduler)) {
-          this.diag(lineNumber, 'info', `unknown IPVS scheduler "${draft.scheduler}"; its shares are computed as for rr`);
+          this.diag(lineNumber, 'info', `unknown IPVS scheduler "${quote(draft.scheduler)}"; its shares are computed as for rr`);
         }
         this.current = draft;
         this.addServer(draft);
@@ -249,7 +255,7 @@ class ListingReader {
   private addRealServer(target: AddressPort, fields: Map<string, string>, counters: IpvsCounters | undefined, line: number, raw: string): void {
     const weight = optionalInteger(fields.get('Weight'));
     if (fields.has('Weight') && weight === undefined) {
-      this.diag(line, 'warning', `real server ${formatAddressPort(target)} has a weight that is not a number: "${fields.get('Weight')}"`);
+      this.diag(line, 'warning', `real server ${formatAddressPort(target)} has a weight that is not a number: "${quote(fields.get('Weight') ?? '')}"`);
     }
     const server: RealServer = {
       address: target.address,
@@ -286,7 +292,7 @@ function readSchedulerAndFlags(
   if (!/^[a-z][a-z0-9]*$/.test(scheduler)) return i;
   draft.scheduler = scheduler;
   if (!KNOWN_SCHEDULERS.has(scheduler)) {
-    diag(line, 'info', `unknown IPVS scheduler "${scheduler}"; its shares are computed as for rr`);
+    diag(line, 'info', `unknown IPVS scheduler "${quote(scheduler)}"; its shares are computed as for rr`);
   }
   i++;
   while (i < words.length && !isArrow(i) && !startsServer(i)) {
@@ -364,7 +370,7 @@ function parseSaveLine(
     const takesService = (proto: IpvsProtocol): void => {
       protocol = proto;
       target = next === undefined ? undefined : parseAddressPort(next);
-      if (!target) diag(lineNumber, 'warning', `"${word}" needs an address:port, found "${next ?? ''}"`);
+      if (!target) diag(lineNumber, 'warning', `"${word}" needs an address:port, found "${quote(next ?? '')}"`);
       i++;
     };
     switch (word) {
@@ -393,7 +399,7 @@ function parseSaveLine(
       case '-o': case '--ops': flags.push('ops'); break;
       case '-r': case '--real-server':
         real = next === undefined ? undefined : parseAddressPort(next) ?? parseBareAddress(next);
-        if (!real) diag(lineNumber, 'warning', `"${word}" needs an address[:port], found "${next ?? ''}"`);
+        if (!real) diag(lineNumber, 'warning', `"${word}" needs an address[:port], found "${quote(next ?? '')}"`);
         i++;
         break;
       case '-g': case '--gatewaying': forward = 'Route'; break;
@@ -407,7 +413,7 @@ function parseSaveLine(
       default: unknown.push(word);
     }
   }
-  if (unknown.length > 0) diag(lineNumber, 'warning', `ignored ipvsadm options: ${unknown.join(' ')}`);
+  if (unknown.length > 0) diag(lineNumber, 'warning', `ignored ipvsadm options: ${quote(unknown.join(' '))}`);
   if (!protocol || (protocol === 'FWM' ? fwmark === undefined : !target)) {
     diag(lineNumber, 'warning', 'this ipvsadm line names no service (-t, -u, --sctp-service or -f) and was ignored');
     return;
