@@ -215,3 +215,12 @@ test('ct status sees the DNAT of the first packet; iptables-nft matches nft cann
   assert.deepEqual(plain.outcomes.map((outcome) => [outcome.verdict, outcome.delivery]), [['ACCEPT', 'local']]);
   assert.ok(plain.warnings.some((warning) => warning.includes('ip nat OUTPUT line 12') && warning.includes('xt match "addrtype"')));
 });
+
+test('device hooks (netdev ingress) are reported as not traced', () => {
+  const text = 'table netdev edge {\n\tchain in {\n\t\ttype filter hook ingress device "eth0" priority filter; policy accept;\n\t\tip saddr 198.51.100.0/24 drop\n\t}\n}\n';
+  const { value, diagnostics } = parseNft(text);
+  assert.deepEqual(diagnostics, []);
+  assert.equal(value.tables[0].chains[0].base?.device, 'eth0');
+  const result = traceNft({ nft: value, routes }, packet('198.51.100.1', '10.0.0.1', 80), 'PREROUTING');
+  assert.deepEqual(result.warnings, ['netdev edge has ingress chain in, which run at the network device and are not traced']);
+});

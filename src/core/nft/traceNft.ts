@@ -89,6 +89,12 @@ class NftTracer {
       this.#setIndex.set(table, cached(setIndexes, table, () => new Map(table.sets.map((set) => [set.name, set]))));
     }
     if (!input.routes) this.#assumptions.add(ASSUME_NO_ROUTES);
+    for (const table of input.nft.tables) {
+      const ingress = table.chains.filter((chain) => chain.base?.hook === 'ingress' || chain.base?.hook === 'egress');
+      if (ingress.length > 0) {
+        this.#warnings.add(`${tableLabel(table)} has ${ingress.map((chain) => `${chain.base!.hook} chain ${chain.name}`).join(', ')}, which run at the network device and are not traced`);
+      }
+    }
   }
 
   run(entry: 'PREROUTING' | 'OUTPUT'): TraceResult {
