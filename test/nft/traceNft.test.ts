@@ -113,7 +113,7 @@ test('an expression the tracer cannot evaluate never matches, and the outcome sa
   assert.equal(outcome.steps.at(-1)?.rule, 'chain forward (policy drop)');
   const unknown = outcome.steps.find((step) => step.line === iifLine)!;
   assert.match(unknown.explanation, /Not understood.*assumed not to match/);
-  assert.ok(result.warnings.some((warning) => warning.includes(`inet host-firewall forward line ${iifLine}`)));
+  assert.ok(result.warnings.some((warning) => warning.startsWith(`nft.txt line ${iifLine} (inet host-firewall chain forward): cannot evaluate`)));
   assert.ok(result.warnings.some((warning) => /outcome DROP.*depends on it$/.test(warning)));
 
   const limited = traceNft({ nft: foreign, routes }, packet('198.51.100.7', '10.96.0.10', 53, 'udp'), 'PREROUTING');
@@ -213,7 +213,7 @@ test('ct status sees the DNAT of the first packet; iptables-nft matches nft cann
   assert.deepEqual(natted.outcomes.map((outcome) => [outcome.verdict, outcome.decidedBy?.line]), [['DROP', 5]]);
   const plain = traceNft({ nft: value, routes }, packet('172.18.0.2', '127.0.0.1', 53, 'udp'), 'OUTPUT');
   assert.deepEqual(plain.outcomes.map((outcome) => [outcome.verdict, outcome.delivery]), [['ACCEPT', 'local']]);
-  assert.ok(plain.warnings.some((warning) => warning.includes('ip nat OUTPUT line 12') && warning.includes('xt match "addrtype"')));
+  assert.ok(plain.warnings.some((warning) => warning.includes('nft.txt line 12 (ip nat chain OUTPUT)') && warning.includes('xt match "addrtype"')));
 });
 
 test('device hooks (netdev ingress) are reported as not traced', () => {

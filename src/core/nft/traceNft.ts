@@ -259,6 +259,18 @@ class NftTracer {
     return ends;
   }
 
+  /** `nft.txt line 12 (ip kube-proxy chain services)`, for warnings. */
+  #where(context: Context, chain: NftChain, rule: NftRule): string {
+    return `${this.input.file ?? 'nft.txt'} line ${rule.line} (${tableLabel(context.table)} chain ${chain.name})`;
+  }
+
+  /** A rule the tracer cannot evaluate: reported, shown as a step, and treated as not matching. */
+  #unsure(context: Context, chain: NftChain, rule: NftRule, flow: Flow, why: string): Effect[] {
+    this.#warnings.add(`${this.#where(context, chain, rule)}: ${why}; assumed not to match`);
+    const step = this.#step(context, chain, rule, `Not understood (${why}): assumed not to match; the outcomes after this rule depend on that.`);
+    return [{ type: 'next', flow: { ...withStep(flow, step), unsure: [...flow.unsure, `line ${rule.line}`] } }];
+  }
+
   #ref(context: Context, chain: NftChain, rule: NftRule): RuleRef {
     return { table: tableLabel(context.table), chain: chain.name, line: rule.line, rule: rule.text };
   }
@@ -279,12 +291,7 @@ class NftTracer {
     let current = flow;
     const conditions: string[] = [];
     const notes: string[] = [];
-    const unsure = (why: string): Effect[] => {
-      const text = `${tableLabel(context.table)} ${chain.name} line ${rule.line}: ${why}`;
-      this.#warnings.add(`${text}; assumed not to match`);
-      const step = this.#step(context, chain, rule, `Not understood (${why}): assumed not to match; the outcomes after this rule depend on that.`);
-      return [{ type: 'next', flow: { ...withStep(current, step), unsure: [...current.unsure, `line ${rule.line}`] } }];
-    };
+    const unsure = (why: string): Effect[] => this.#unsure(context, chain, rule, current, why);
     for (let i = 0; i < rule.exprs.length; i++) {
       const expr = rule.exprs[i];
       switch (expr.kind) {
@@ -354,17 +361,17 @@ class NftTracer {
       case 'return':
         return [{ type: 'return', flow: withStep(flow, this.#step(context, chain, rule, sentence([...notes, `Returns from ${chain.name}.`], rule))) }];
       case 'queue':
-        this.#warnings.add(`${tableLabel(context.table)} ${chain.name} line ${rule.line}: the packet is queued to user space, whose verdict is unknown; assumed accepted`);
+        this.#warnings.add(`${this.#where(context, chain, rule)}: the packet is queued to user space, whose verdict is unknown; assumed accepted`);
         return [{ type: 'final', flow: withStep(flow, this.#step(context, chain, rule, sentence([...notes, 'Queues the packet to a user-space program; its verdict is unknown (assumed accept).'], rule))), verdict: 'accept', rule: ref }];
       case 'jump':
       case 'goto': {
         const target = this.#chainIndex.get(context.table)!.get(verdict.target ?? '');
         if (!target) {
-          this.#warnings.add(`${tableLabel(context.table)} ${chain.name} line ${rule.line}: ${verdict.kind} to chain ${verdict.target}, which is not in the table`);
+          this.#warnings.add(`${this.#where(context, chain, rule)}: ${verdict.kind} to chain ${verdict.target}, which is not in the table`);
           return [{ type: 'next', flow }];
         }
         if (depth >= MAX_JUMP_DEPTH) {
-          this.#warnings.add(`${tableLabel(context.table)} ${chain.name} line ${rule.line}: jumps nest deeper than ${MAX_JUMP_DEPTH}; not followed`);
+          this.#warnings.add(`${this.#where(context, chain, rule)}: jumps nest deeper than ${MAX_JUMP_DEPTH}; not followed`);
           return [{ type: 'next', flow }];
         }
         this.#noteService(target.name);
@@ -383,15 +390,11 @@ class NftTracer {
 
   /** A verdict-map lookup: `… vmap @name` or `numgen random mod N vmap { … }`. */
   #vmap(context: Context, chain: NftChain, rule: NftRule, expr: Extract<NftExpr, { kind: 'vmap' }>, flow: Flow, depth: number, notes: string[]): Effect[] {
-    const unsure = (why: string): Effect[] => {
-      this.#warnings.add(`${tableLabel(context.table)} ${chain.name} line ${rule.line}: ${why}; assumed not to match`);
-      const step = this.#step(context, chain, rule, `Not understood (${why}): assumed not to match; the outcomes after this rule depend on that.`);
-      return [{ type: 'next', flow: { ...withStep(flow, step), unsure: [...flow.unsure, `line ${rule.line}`] } }];
-    };
+    const unsure = (why: string): Effect[] => this.#unsure(context, chain, rule, flow, why);
     const numgen = expr.left.length === 1 ? expr.left[0].numgen : undefined;
     if (numgen) {
       if (expr.map.kind !== 'inline') return unsure('numgen with a named map');
-      if (numgen.mode === 'inc') this.#warnings.add(`${tableLabel(context.table)} ${chain.name} line ${rule.line}: numgen inc is round-robin; treated as equal shares`);
+      if (numgen.mode === 'inc') this.#warnings.add(`${this.#where(context, chain, rule)}: numgen inc is round-robin; treated as equal shares`);
       this.#assumptions.add(ASSUME_NUMGEN);
       const groups = new Map<number, number>();
       let missing = 0;
@@ -401,7 +404,7 @@ class NftTracer {
         else groups.set(index, (groups.get(index) ?? 0) + 1);
       }
       if (this.#branches + groups.size > MAX_BRANCHES) {
-        this.#warnings.add(`more than ${MAX_BRANCHES} branches; the split at ${chain.name} line ${rule.line} is not followed`);
+        this.#warnings.add(`more than ${MAX_BRANCHES} branches; the split at ${this.#where(context, chain, rule)} is not followed`);
         return unsure('too many branches');
       }
       this.#branches += groups.size;
