@@ -39,6 +39,10 @@ const VALUE_KEYWORDS = new Set(['dev', 'scope', 'src', 'via', 'proto', 'metric',
 export function parseRoutes(text: string, file: string): ParseResult<RouteEntry[]> {
   const diagnostics: Diagnostic[] = [];
   const entries: RouteEntry[] = [];
+  if (text.trim() === '') {
+    // Every node has routes (lo's at least): an empty file means the command's output was lost.
+    diagnostics.push({ file, line: 0, severity: 'warning', message: 'the file is empty, but every node has routes (lo at least): the output was lost, so no route is known' });
+  }
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index].trim();
