@@ -38,8 +38,16 @@ function describe(reply: FuzzReply): string {
   return `${reply.milliseconds.toFixed(0)} ms, ${(reply.inputBytes / 1e6).toFixed(1)} MB in, ${((reply.retainedBytes ?? 0) / 1e6).toFixed(1)} MB retained, ${reply.diagnostics} diagnostics`;
 }
 
+/** Failures in code this suite may not change, shown as todo until their owners fix them. */
+const OPEN_BUGS: Record<string, string> = {
+  'nft.txt: a 10 MB nft rule with an unbalanced quote':
+    'src/core/nft/nftTokens.ts: the quoted-string pattern overflows the stack on a ~10 MB unclosed quote, and parseNft throws RangeError',
+  'nft.txt: a 10 MB nft line of opening braces':
+    'src/core/nft/parseNft.ts quotes the whole 10 MB statement in its diagnostic (regression case nft-long-line-in-message)',
+};
+
 for (const { name, file, text } of tenMegabyteLines()) {
-  test(`${file}: ${name} is read or refused within bounds`, async (t) => {
+  test(`${file}: ${name} is read or refused within bounds`, { todo: OPEN_BUGS[`${file}: ${name}`] }, async (t) => {
     const reply = await watchdog.call({ op: 'parse', file, text, measure: true }, LARGE_CALL_TIMEOUT_MS, `${file}: ${name}`);
     assert.equal(reply.threw, undefined, reply.threw);
     assert.deepEqual(reply.problems, []);
@@ -63,14 +71,16 @@ function assertWarns(reply: FuzzReply, pattern: RegExp, label: string): void {
 
 test('iptables: 100,000 chains each jumping to the next are parsed, and the trace stops at a depth bound and says so', async (t) => {
   const reply = await analyze(nestedIptablesJumps(100_000), 'nested iptables jumps');
-  assertWarns(reply, /C\d+/, 'nested iptables jumps');
+  assertWarns(reply, /jumping to C\d+ would nest chains deeper than/, 'nested iptables jumps');
   t.diagnostic(`${describe(reply)}; ${reply.traceWarnings.join(' | ')}`);
 });
 
-for (const kind of ['two-chain', 'self'] as const) {
-  test(`iptables: a ${kind === 'self' ? 'chain that jumps to itself' : 'jump loop A → B → A'} is reported as a loop and the Service is still traced`, async (t) => {
+const LOOP_NAMES = { self: 'chain that jumps to itself', 'two-chain': 'jump loop A → B → A', goto: 'goto loop A → B → A' };
+
+for (const kind of ['two-chain', 'self', 'goto'] as const) {
+  test(`iptables: a ${LOOP_NAMES[kind]} is reported as a loop and the Service is still traced`, async (t) => {
     const reply = await analyze(iptablesJumpLoop(kind), `iptables ${kind} loop`);
-    assertWarns(reply, /loop/i, `iptables ${kind} loop`);
+    assertWarns(reply, /jumping to KUBE-\w+ would loop/, `iptables ${kind} loop`);
     t.diagnostic(reply.traceWarnings.join(' | '));
   });
 }
@@ -82,7 +92,8 @@ test('nftables: 100,000 chains each jumping to the next are parsed, and the trac
 });
 
 for (const kind of ['two-chain', 'self'] as const) {
-  test(`nftables: a ${kind === 'self' ? 'chain that jumps to itself' : 'jump loop A → B → A'} ends and is reported`, async (t) => {
+  // That the report calls it a loop is regression case nft-loop-reported-as-depth.
+  test(`nftables: a ${LOOP_NAMES[kind]} ends and is reported`, async (t) => {
     const reply = await analyze(nftJumpLoop(kind), `nft ${kind} loop`);
     assertWarns(reply, /loop|deep|depth|nest/i, `nft ${kind} loop`);
     t.diagnostic(reply.traceWarnings.join(' | '));
