@@ -343,6 +343,16 @@ function moduleChecks(match: RuleMatch): Check[] {
         else unsupported(option);
       }
       return checks;
+    case 'physdev':
+      for (const option of match.options) {
+        if (option.name === 'physdev-is-in' || option.name === 'physdev-is-out' || option.name === 'physdev-is-bridged' || option.name === 'physdev-in' || option.name === 'physdev-out') {
+          checks.push((_packet, env) => {
+            env.assume('the packet did not cross a Linux bridge port (every -m physdev test is false; not so for pods on a bridge CNI with br_netfilter)');
+            return fromBoolean(false, option.negated);
+          });
+        } else unsupported(option);
+      }
+      return checks;
     case 'pkttype':
       for (const option of match.options) {
         if (option.name === 'pkt-type') checks.push(() => fromBoolean((option.args[0] ?? '').toLowerCase() === 'unicast', option.negated));

@@ -263,12 +263,16 @@ class PacketPath {
     };
     const serving = match.choices.filter((choice) => choice.share > 0);
     if (serving.length === 0) {
+      // ip_vs_leave(): no real server can take the connection, so IPVS answers ICMP port unreachable and drops it.
+      const ref = { table: 'ipvs', chain: base.chain, line: match.line, rule: match.raw };
       branch.steps.push({
         ...base,
-        explanation: `IPVS virtual service ${match.raw} has no real servers with weight above 0: IPVS leaves the packet to the local stack, where nothing listens on ${packet.dst}:${packet.dport}, so the connection is refused.`,
+        explanation: `IPVS virtual service ${match.raw} has no real server with weight above 0: IPVS answers ICMP port unreachable and drops the packet, so the client sees "connection refused".`,
       });
-      this.ctx.warn(`IPVS virtual service ${match.raw} has no real servers: connections to it are refused by the node.`);
-      return null;
+      branch.verdict = { verdict: 'REJECT', decidedBy: ref };
+      branch.delivery = 'local';
+      this.ctx.warn(`IPVS virtual service ${match.raw} has no real servers: connections to it are refused.`);
+      return [branch];
     }
     if (match.persistentSeconds) {
       this.ctx.assume(`no IPVS persistence entry exists yet for the client (persistent ${match.persistentSeconds}s)`);
