@@ -233,9 +233,10 @@ class NftTracer {
   /** Runs a chain for one flow; a flow may split (numgen), so several ends can come back. */
   #chain(context: Context, chain: NftChain, flow: Flow, depth: number): ChainEnd[] {
     const ends: ChainEnd[] = [];
+    // Branches are taken in the order the rule lists them, so outcomes come out in the ruleset's order.
     const queue: { flow: Flow; index: number }[] = [{ flow, index: 0 }];
-    while (queue.length > 0) {
-      const item = queue.pop()!;
+    for (let head = 0; head < queue.length; head++) {
+      const item = queue[head];
       let current = item.flow;
       let index = item.index;
       let finished = false;
