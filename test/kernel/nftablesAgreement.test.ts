@@ -47,6 +47,9 @@ const probes: ProbeRow[] = [
   { name: 'pod → UDP to a TCP-only ClusterIP', from: 'pod-b', dst: '10.96.0.10', dport: 80, proto: 'udp', count: 4, intent: 'refused' },
   { name: 'pod → ClusterIP with ClientIP session affinity', from: 'pod-c', dst: '10.96.0.70', dport: 80, count: 12, sticky: true, intent: { pods: { 'pod-a': kept, 'pod-b': kept } } },
   { name: 'outside → ClusterIP with ClientIP session affinity', from: 'client', dst: '10.96.0.70', dport: 80, count: 12, sticky: true, intent: { pods: { 'pod-a': masq, 'pod-b': masq } } },
+  { name: 'pod → ClusterIP, internalTrafficPolicy Local', from: 'pod-a', dst: '10.96.0.80', dport: 80, count: 12, intent: { pods: { 'pod-c': kept } } },
+  { name: 'node → ClusterIP, internalTrafficPolicy Local', from: 'node', dst: '10.96.0.80', dport: 80, count: 12, intent: { pods: { 'pod-c': masq } } },
+  { name: 'pod → ClusterIP, internalTrafficPolicy Local, no local endpoint', from: 'pod-a', dst: '10.96.0.90', dport: 80, count: 4, intent: 'dropped' },
 ];
 
 describeKernelAgreement({
