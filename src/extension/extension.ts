@@ -97,9 +97,6 @@ export function activate(context: vscode.ExtensionContext): void {
       if (event.affectsConfiguration('kubeNetpath.snapshotFolders')) void loadConfiguredFolders();
       if (event.affectsConfiguration('kubeNetpath.hosts')) updateHosts();
     }),
-    store.onDidChange(() => {
-      void vscode.commands.executeCommand('setContext', 'kubeNetpath.hasSnapshots', store.list().length > 0);
-    }),
   );
   updateHosts();
   void loadConfiguredFolders();

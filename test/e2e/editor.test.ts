@@ -7,9 +7,10 @@
 
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
+import { sshdSkipReason, startSshd, type Sshd } from '../helpers/sshd';
 import { missingPrerequisite, ROOT, startWorkbench, type Workbench } from './workbench';
 
 const missing = missingPrerequisite();
@@ -30,6 +31,8 @@ function positionOf(lineNeedle: string, needle: string): { line: number; column:
 describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
   let bench: Workbench;
   let page: Page;
+  let sshd: Sshd | undefined;
+  const sshSkip = sshdSkipReason();
   const alerts: string[] = [];
   let shot = 0;
 
@@ -68,8 +71,28 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
   }
 
   before(async () => {
+    // A real sshd on 127.0.0.1 plays the node for Collect from Node: its wrapper answers the collector's
+    // iptables-save and route commands with the fixture and reports the other tools as not installed.
+    const sshFiles: Record<string, unknown> = {};
+    if (!sshSkip) {
+      sshd = await startSshd({
+        wrapperPrelude: [
+          'case "$SSH_ORIGINAL_COMMAND" in',
+          `  iptables-nft-save*) cat '${FIXTURE}/iptables-save.txt'; exit 0 ;;`,
+          `  "ip route show table local"*) cat '${FIXTURE}/route-local.txt'; exit 0 ;;`,
+          '  "uname -n") echo worker-e2e; exit 0 ;;',
+          '  iptables-legacy-save*|ip6tables*|ipvsadm*|ipset*|nft*|"ip route show table main"*|"ip -o addr"*) echo "sh: 1: not found" >&2; exit 127 ;;',
+          'esac',
+        ].join('\n'),
+      });
+      const sshConfig = join(sshd.dir, 'e2e_ssh_config');
+      writeFileSync(sshConfig, [`Host e2e-node`, `  HostName 127.0.0.1`, `  Port ${sshd.port}`, '  User root', `  IdentityFile ${sshd.clientKeyPath}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${join(sshd.dir, 'e2e_known_hosts')}`, ''].join('\n'));
+      sshFiles['kubeNetpath.ssh.configFile'] = sshConfig;
+      sshFiles['kubeNetpath.collect.outputFolder'] = join(sshd.dir, 'collected');
+    }
     bench = await startWorkbench({
       prepareWorkspace: (workspace) => cpSync(FIXTURE, join(workspace, SNAPSHOT_NAME), { recursive: true }),
+      settings: sshFiles,
     });
     page = bench.page;
     page.on('dialog', async (dialog) => {
@@ -84,6 +107,7 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
 
   after(async () => {
     await bench?.close();
+    await sshd?.stop();
   });
 
   it('shows the welcome view and opens a snapshot folder through the dialog', async () => {
@@ -197,5 +221,21 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
     const declaration = positionOf(':KUBE-SVC-7EJNTS7AENER2WX5', ':KUBE-SVC');
     await page.locator('.statusbar-item', { hasText: `Ln ${declaration.line},` }).first().waitFor({ timeout: 15_000 });
     await screenshot('definition');
+  });
+
+  it('collects from a node over SSH after the user trusts its host key', { skip: sshSkip }, async () => {
+    await page.locator('.part.sidebar .title-actions .action-label[aria-label="Collect from Node"]').first().click();
+    await quickPick('e2e-node');
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'Unknown host key' });
+    await dialog.waitFor({ timeout: 30_000 });
+    assert.match(await dialog.innerText(), /SHA256:/);
+    await screenshot('collect-host-key');
+    await dialog.locator('.monaco-button', { hasText: 'Trust and Connect' }).click();
+    const collected = page.locator('.monaco-list-row', { hasText: 'worker-e2e' });
+    await collected.waitFor({ timeout: 60_000 });
+    assert.match(await collected.innerText(), /iptables · 5 Services/);
+    const out = join(sshd!.dir, 'collected');
+    assert.ok(existsSync(out) && readdirSync(out).some((name) => name.startsWith('e2e-node-')));
+    await screenshot('collected');
   });
 });

@@ -83,6 +83,9 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
   };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
+  mkdirSync(join(dirs.userData, 'Machine'), { recursive: true });
+  // code-server's extension host is a remote one: machine-scoped settings are read from Machine/settings.json.
+  writeFileSync(join(dirs.userData, 'Machine/settings.json'), JSON.stringify(options.settings ?? {}, null, 2));
   writeFileSync(
     join(dirs.userData, 'User/settings.json'),
     JSON.stringify(
