@@ -217,7 +217,6 @@ probeTable('test/fixtures/ipvs-kp-onlylocal-externalips', [
     name: 'externalTrafficPolicy Local external IP from off the node: accepted without a mark',
     packet: { src: outside, dst: '50.60.70.81', proto: 'tcp', sport: 42005, dport: 80 },
     mustMatch: /^nat -A KUBE-SERVICES .*KUBE-EXTERNAL-IP-LOCAL dst,dst -m physdev ! --physdev-is-in -m addrtype ! --src-type LOCAL -j ACCEPT$/,
-    todo: 'the tracer skips `-m physdev ! --physdev-is-in`, which matches a packet that did not come in through a bridge port, and is decided one rule later',
   },
 ]);
 

@@ -138,18 +138,16 @@ packetFlowTable(fixture('ipvs-wrr-draining'), [
 ]);
 
 /**
- * Rows where the tracer and the kernel are known to disagree, kept as todo so they show in every run without
- * failing it. A virtual server without real servers: IPVS's scheduler finds no destination, ip_vs_leave() sends
- * ICMP port unreachable and returns NF_DROP at LOCAL_IN, so the packet never reaches the local stack; the client
- * sees "connection refused". That is a REJECT decided by IPVS, delivered nowhere; the tracer reports ACCEPT
- * (local) with a warning that the node refuses it.
+ * A virtual server without real servers: IPVS's scheduler finds no destination, ip_vs_leave() sends ICMP port
+ * unreachable and returns NF_DROP at LOCAL_IN, so the packet never reaches the local stack; the client sees
+ * "connection refused". That is a REJECT decided by IPVS.
  */
 const noRealServerRows: PacketFlowRow[] = [
   { name: 'virtual server without real servers: the connection is refused', src: podHere, dst: '172.18.13.31', dport: 80, expect: refused },
   { name: 'NodePort whose virtual server has no real servers: refused', src: outside, dst: nodeIP, dport: 30001, expect: refused },
 ];
 for (const row of noRealServerRows) {
-  test(`${sample}: ${row.name}`, { todo: 'tracer reports ACCEPT to the local stack; the kernel (ip_vs_leave) drops with ICMP port unreachable' }, () => {
+  test(`${sample}: ${row.name}`, () => {
     const result = tracePacket(analyzeSnapshot(loadSnapshotFolder(sample)), { src: row.src, dst: row.dst, proto: 'tcp', sport: 40000, dport: row.dport });
     // Whatever the verdict, the trace must say that the connection is refused and must not rewrite the destination.
     assert.ok(result.outcomes.every((outcome) => outcome.dnat === null));

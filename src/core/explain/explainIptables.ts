@@ -6,6 +6,7 @@
 
 import type { Chain, Rule, Ruleset } from '../iptables/model';
 import type { ServiceTree } from '../services/model';
+import { ruleTargetName } from '../iptables/parseIptablesSave';
 import { classifyChain } from '../iptables/vocabulary';
 import { CTSTATES, HOOKS, IPVS_MODE_CHAINS, KUBE_IPSETS, MODULES, TABLES, TARGETS } from './glossary';
 import { escapeMarkdown, formatShare, inlineCode } from './markdown';
@@ -69,7 +70,7 @@ export function jumpsTo(ruleset: Ruleset, table: string, chain: string): Rule[] 
   const candidates = ruleset.tables.get(table);
   if (!candidates) return found;
   for (const each of candidates.chains.values()) {
-    for (const rule of each.rules) if (rule.target?.name === chain) found.push(rule);
+    for (const rule of each.rules) if (ruleTargetName(rule) === chain) found.push(rule);
   }
   return found;
 }

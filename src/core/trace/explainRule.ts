@@ -67,6 +67,8 @@ export interface StepFacts {
   markAfter: number;
   /** Destination after a DNAT/REDIRECT of this rule. */
   dnatTo?: string;
+  /** The dataplane mode's own sentence for a chain, used before iptables mode's. */
+  describeChain?: (chain: string) => string | undefined;
 }
 
 export function explainRule(rule: Rule, packet: PacketState, facts: StepFacts): string {
@@ -143,7 +145,8 @@ export function explainRule(rule: Rule, packet: PacketState, facts: StepFacts): 
       } else if (info.kind === 'endpoint' && facts.splitProbability === undefined) {
         sentences.push(`${verb} ${name} (an endpoint chain).`);
       } else if (facts.splitProbability === undefined) {
-        sentences.push(`${verb} ${name}. ${info.kind === 'not-kube' ? '' : info.explanation}`.trim());
+        const own = facts.describeChain?.(name);
+        sentences.push(`${verb} ${name}. ${own ?? (info.kind === 'not-kube' ? '' : info.explanation)}`.trim());
       }
     }
   }

@@ -22,6 +22,8 @@ export interface VirtualServiceMatch {
   line: number;
   scheduler: string;
   persistentSeconds?: number;
+  /** What the shares rest on for this scheduler (steady state, hashing), when they are not exact. */
+  assumption?: string;
   choices: RealServerChoice[];
 }
 

@@ -23,6 +23,8 @@ export interface IptablesTraceInput {
   mainRoutes?: MainRoutes;
   ipsetMatch?: (name: string, directions: SetDirection[], packet: PacketState) => boolean | undefined;
   ipvs?: IpvsLookup;
+  /** The mode's own sentence for a chain (IPVS mode reuses iptables names with other meanings). */
+  describeChain?: (chain: string) => string | undefined;
   /** Maps a KUBE-SVC/EXT/SVL/FW chain to its Service, for dumps without comments. */
   serviceOfChain?: (chain: string) => string | undefined;
 }
@@ -39,6 +41,7 @@ export function traceIptables(input: IptablesTraceInput, packet: Packet): TraceR
     assume: (text) => assumptions.add(text),
     warn: (text) => warnings.add(text),
     splitBudget: MAX_SPLITS,
+    describeChain: input.describeChain,
   };
   if (!input.routes) {
     warnings.add('route-local.txt is missing: the tracer cannot tell which addresses belong to the node, so it assumes the source is remote and the destination is not local.');
@@ -274,9 +277,7 @@ class PacketPath {
       this.ctx.warn(`IPVS virtual service ${match.raw} has no real servers: connections to it are refused.`);
       return [branch];
     }
-    if (match.persistentSeconds) {
-      this.ctx.assume(`no IPVS persistence entry exists yet for the client (persistent ${match.persistentSeconds}s)`);
-    }
+    if (match.assumption) this.ctx.assume(match.assumption);
     return serving.map((choice, index) => {
       const next = index === serving.length - 1 ? branch : copyBranch(branch);
       next.probability = branch.probability * choice.share;

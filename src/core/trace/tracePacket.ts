@@ -6,7 +6,8 @@
 import type { Analysis } from '../analyze';
 import { ipsetMatch } from '../ipset/ipsetMatch';
 import { lookupVirtualServer } from '../ipvs/lookupVirtualServer';
-import { realServerShares } from '../ipvs/realServerShares';
+import { realServerShares, schedulerAssumption } from '../ipvs/realServerShares';
+import { lookupIpvsName } from '../ipvs/vocabulary';
 import { traceNft } from '../nft/traceNft';
 import { serviceIndexOf } from '../services/serviceIndex';
 import type { IpvsLookup } from './ipvsStep';
@@ -24,6 +25,7 @@ function ipvsLookupOf(analysis: Analysis): IpvsLookup | undefined {
       line: server.line,
       scheduler: server.scheduler,
       persistentSeconds: server.persistentSeconds,
+      assumption: schedulerAssumption(server),
       choices: realServerShares(server).map(({ server: real, share }) => ({
         ip: real.address,
         port: real.port,
@@ -74,6 +76,13 @@ function traceForMode(analysis: Analysis, packet: Packet): TraceResult {
         : undefined,
       ipvs: ipvsLookupOf(analysis),
       serviceOfChain: (chain) => services.byChain(chain)?.id,
+      describeChain:
+        mode === 'ipvs'
+          ? (chain) => {
+              const found = lookupIpvsName(chain, 'chain');
+              return found?.kind === 'chain' ? found.term.explanation : undefined;
+            }
+          : undefined,
     },
     packet,
   );

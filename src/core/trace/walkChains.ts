@@ -11,7 +11,7 @@ import { parseIPv4 } from '../net/ipv4';
 import { copyBranch, type Branch } from './branch';
 import { candidateRules } from './chainIndex';
 import { evaluateRule, type MatchEnvironment } from './compileRule';
-import { explainRule } from './explainRule';
+import { explainRule, type StepFacts } from './explainRule';
 import type { Hook, RuleRef } from './result';
 
 export interface WalkContext extends MatchEnvironment {
@@ -20,6 +20,8 @@ export interface WalkContext extends MatchEnvironment {
   warn(text: string): void;
   /** How many more branches a statistic split may create before the trace stops splitting. */
   splitBudget: number;
+  /** The mode's own sentence for a chain, when it differs from iptables mode's. */
+  readonly describeChain?: (chain: string) => string | undefined;
 }
 
 /** The kernel refuses rulesets with loops; a dump can still hold one, so the walk is bounded. */
@@ -190,12 +192,12 @@ function applyTarget(
 ): 'go-on' | 'stop' {
   const packet = branch.packet;
   const markBefore = packet.mark;
-  const facts = { splitProbability, overallShare: branch.probability, markBefore, markAfter: markBefore } as {
-    splitProbability?: number;
-    overallShare: number;
-    markBefore: number;
-    markAfter: number;
-    dnatTo?: string;
+  const facts: StepFacts = {
+    splitProbability,
+    overallShare: branch.probability,
+    markBefore,
+    markAfter: markBefore,
+    describeChain: ctx.describeChain,
   };
   const targetName = ruleTargetName(rule);
   const comment = parseKubeComment(rule.comment);
