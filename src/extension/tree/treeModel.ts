@@ -70,12 +70,37 @@ function serviceMatches(service: ServiceInfo, filter: string): boolean {
   return haystack.includes(filter);
 }
 
+interface VisibleIndex {
+  all: number[];
+  byNamespace: Map<string, number[]>;
+}
+
+/** Visible Services per snapshot and filter, computed once: a node with 10,000 Services is scanned once, not per row. */
+const visibleCache = new WeakMap<TreeSnapshot, Map<string, VisibleIndex>>();
+
+function visibleIndex(snapshot: TreeSnapshot, filter: string): VisibleIndex {
+  let byFilter = visibleCache.get(snapshot);
+  if (!byFilter) visibleCache.set(snapshot, (byFilter = new Map()));
+  let index = byFilter.get(filter);
+  if (!index) {
+    index = { all: [], byNamespace: new Map() };
+    const services = snapshot.services?.services ?? [];
+    for (let i = 0; i < services.length; i++) {
+      const service = services[i]!;
+      if (!serviceMatches(service, filter)) continue;
+      index.all.push(i);
+      const list = index.byNamespace.get(service.namespace);
+      if (list) list.push(i);
+      else index.byNamespace.set(service.namespace, [i]);
+    }
+    byFilter.set(filter, index);
+  }
+  return index;
+}
+
 function visibleServiceIndexes(snapshot: TreeSnapshot, filter: string, namespace?: string): number[] {
-  const indexes: number[] = [];
-  snapshot.services?.services.forEach((service, index) => {
-    if ((namespace === undefined || service.namespace === namespace) && serviceMatches(service, filter)) indexes.push(index);
-  });
-  return indexes;
+  const index = visibleIndex(snapshot, filter);
+  return namespace === undefined ? index.all : index.byNamespace.get(namespace) ?? [];
 }
 
 function pathNodeAt(service: ServiceInfo, route: number[]): PathNode | undefined {
@@ -109,8 +134,7 @@ export function childrenOf(state: TreeState, element?: TreeElement): TreeElement
       });
       const services = snapshot.services?.services ?? [];
       if (services.length > GROUP_THRESHOLD) {
-        const namespaces = [...new Set(services.map((service) => service.namespace))].sort();
-        const shown = namespaces.filter((namespace) => visibleServiceIndexes(snapshot, state.filter, namespace).length > 0);
+        const shown = [...visibleIndex(snapshot, state.filter).byNamespace.keys()].sort();
         return [...notes, ...shown.map((namespace): TreeElement => ({ kind: 'namespace', snapshotId: snapshot.id, namespace }))];
       }
       const indexes = visibleServiceIndexes(snapshot, state.filter);
