@@ -55,7 +55,10 @@ export interface ProbeOptions {
   count: number;
   /** TCP connections (the default) or UDP datagrams from connected sockets. */
   proto?: 'tcp' | 'udp';
+  /** How long a TCP handshake may take before the connection counts as dropped. */
   timeoutMs?: number;
+  /** How long an answer may take once connected (TCP), or at all (UDP, where it also decides a drop). */
+  answerMs?: number;
   concurrency?: number;
 }
 
@@ -370,13 +373,14 @@ export class Topology {
     const agent = this.agents.get(origin);
     if (!agent) throw new Error(`no agent for ${origin}`);
     const timeoutMs = options.timeoutMs ?? 2000;
+    const answerMs = options.answerMs ?? 8000;
     const concurrency = options.concurrency ?? 6;
     await this.flushConntrack();
     const src = await this.sourceFor(origin, dst);
     const rounds = Math.ceil(options.count / concurrency);
     const reply = await agent.request(
-      { op: 'probe', proto: options.proto ?? 'tcp', host: dst, port, count: options.count, concurrency, timeoutMs },
-      rounds * timeoutMs + 10_000,
+      { op: 'probe', proto: options.proto ?? 'tcp', host: dst, port, count: options.count, concurrency, timeoutMs, answerMs },
+      rounds * (timeoutMs + answerMs) + 10_000,
     );
     if (!Array.isArray(reply.results)) throw new Error(`probe from ${origin} failed: ${String(reply.error)}`);
     return { src, results: reply.results as ConnectionResult[] };

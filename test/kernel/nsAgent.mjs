@@ -4,7 +4,8 @@
 // line back, `<name> <peer address>`, so the prober learns which pod answered and whether the source address
 // was rewritten on the way.
 // It always reads JSON requests from stdin, one per line, and answers each with one JSON line on stdout:
-//   { "id": 1, "op": "probe", "proto": "tcp", "host": "10.96.0.10", "port": 80, "count": 30, "concurrency": 6, "timeoutMs": 2000 }
+//   { "id": 1, "op": "probe", "proto": "tcp", "host": "10.96.0.10", "port": 80, "count": 30, "concurrency": 6,
+//     "timeoutMs": 2000, "answerMs": 8000 }
 //   → { "id": 1, "results": [ { "outcome": "answered", "pod": "pod-a", "peer": "10.244.1.1", "local": "…" }, … ] }
 // Outcomes: answered, refused (ECONNREFUSED: an RST, or an ICMP port unreachable, which a connected UDP
 // socket reports too), timeout, error.
@@ -21,12 +22,32 @@ function valueOf(flag) {
   return index >= 0 && index + 1 < args.length ? args[index + 1] : undefined;
 }
 
+/**
+ * A deadline that yields to pending I/O first: libuv runs timers before it polls, so on a busy machine a
+ * timer can come due while the event that beats it (a finished handshake, an answer) is already waiting.
+ * Deferring the callback with setImmediate lets that event be handled first.
+ */
+function deadline(ms, callback) {
+  const pending = { cancelled: false, timer: undefined };
+  pending.timer = setTimeout(() => setImmediate(() => pending.cancelled || callback()), ms);
+  return pending;
+}
+
+function cancel(pending) {
+  pending.cancelled = true;
+  clearTimeout(pending.timer);
+}
+
 function say(object) {
   process.stdout.write(`${JSON.stringify(object)}\n`);
 }
 
-/** Opens one connection and reports what came of it; never waits longer than timeoutMs. */
-function connectOnce(host, port, timeoutMs) {
+/**
+ * Opens one connection and reports what came of it. A connection not established within timeoutMs is a
+ * timeout; once established, the pod's answer may take up to answerMs (a busy machine schedules the pod's
+ * agent late), and a missing answer is an error, never mistaken for a drop.
+ */
+function connectOnce(host, port, timeoutMs, answerMs) {
   return new Promise((resolve) => {
     let settled = false;
     let received = '';
@@ -34,11 +55,15 @@ function connectOnce(host, port, timeoutMs) {
     const finish = (result) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancel(timer);
       socket.destroy();
       resolve(result);
     };
-    const timer = setTimeout(() => finish({ outcome: 'timeout' }), timeoutMs);
+    let timer = deadline(timeoutMs, () => finish({ outcome: 'timeout' }));
+    socket.on('connect', () => {
+      cancel(timer);
+      timer = deadline(answerMs, () => finish({ outcome: 'error', code: 'connected but no answer' }));
+    });
     socket.setEncoding('utf8');
     socket.on('data', (chunk) => {
       received += chunk;
@@ -54,19 +79,22 @@ function connectOnce(host, port, timeoutMs) {
   });
 }
 
-/** Sends one datagram from a fresh connected UDP socket (a new source port, so a new conntrack entry). */
-function datagramOnce(host, port, timeoutMs) {
+/**
+ * Sends one datagram from a fresh connected UDP socket (a new source port, so a new conntrack entry). UDP
+ * has no handshake to tell a drop from a late answer, so it waits the longer answerMs before a timeout.
+ */
+function datagramOnce(host, port, _timeoutMs, answerMs) {
   return new Promise((resolve) => {
     let settled = false;
     const socket = dgram.createSocket('udp4');
     const finish = (result) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancel(timer);
       socket.close();
       resolve(result);
     };
-    const timer = setTimeout(() => finish({ outcome: 'timeout' }), timeoutMs);
+    const timer = deadline(answerMs, () => finish({ outcome: 'timeout' }));
     socket.on('message', (message) => {
       const [pod = '', peer = ''] = String(message).trim().split(' ');
       let local = '';
@@ -88,13 +116,14 @@ async function probe(request) {
   const count = Math.max(0, Math.min(Number(request.count) || 0, 200));
   const concurrency = Math.max(1, Math.min(Number(request.concurrency) || 1, 16));
   const timeoutMs = Math.max(100, Math.min(Number(request.timeoutMs) || 2000, 10000));
+  const answerMs = Math.max(100, Math.min(Number(request.answerMs) || 8000, 30000));
   const results = [];
   let started = 0;
   async function worker() {
     while (started < count) {
       started += 1;
       const once = request.proto === 'udp' ? datagramOnce : connectOnce;
-      results.push(await once(String(request.host), Number(request.port), timeoutMs));
+      results.push(await once(String(request.host), Number(request.port), timeoutMs, answerMs));
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
