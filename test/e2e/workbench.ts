@@ -5,7 +5,7 @@
  */
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +22,11 @@ export const VSIX = join(ROOT, 'dist/kube-netpath.vsix');
 export function missingPrerequisite(): string | undefined {
   if (!existsSync(CODE_SERVER)) return 'code-server is not installed: run `npm run e2e:setup` (see test/e2e/setup.mjs).';
   if (!existsSync(CHROMIUM)) return `chromium is not installed at ${CHROMIUM}: apt-get install chromium.`;
-  if (!existsSync(VSIX)) return 'dist/kube-netpath.vsix is missing: run `npm run package` first.';
+  if (!existsSync(VSIX)) return 'dist/kube-netpath.vsix is missing: run `npm run e2e` (it packages first).';
+  const bundle = join(ROOT, 'dist/extension.js');
+  if (existsSync(bundle) && statSync(bundle).mtimeMs > statSync(VSIX).mtimeMs) {
+    return 'dist/kube-netpath.vsix is older than the last build: run `npm run e2e` (it packages first).';
+  }
   return undefined;
 }
 
