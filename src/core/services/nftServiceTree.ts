@@ -162,7 +162,7 @@ export function buildNftServiceTree(nft: NftRuleset, routes?: Pick<LocalRoutes, 
   if (ambiguousExternal) {
     tree.warnings.push('kube-proxy writes externalIPs and LoadBalancer IPs without source ranges the same way; both are listed as external IPs');
   }
-  tree.services.sort((a, b) => a.id.localeCompare(b.id) || a.protocol.localeCompare(b.protocol));
+  tree.services.sort((a, b) => compareText(a.id, b.id) || compareText(a.protocol, b.protocol));
   return tree;
 }
 
@@ -308,6 +308,11 @@ function endpointsOf(chain: NftChain, index: TableIndex): EndpointInfo[] {
     }
   }
   return endpoints;
+}
+
+/** Code-unit order: stable across locales, and much faster than localeCompare on large trees. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function addOnce(list: { ip: string; port: number }[], address: { ip: string; port: number }): void {
