@@ -93,9 +93,10 @@ export class CollectError extends Error {
   }
 }
 
+// iptables-nft-save on a node with 240,000 rules has been seen to take minutes on a busy machine.
 const DEFAULTS = {
-  commandTimeoutMs: 60_000,
-  overallTimeoutMs: 300_000,
+  commandTimeoutMs: 300_000,
+  overallTimeoutMs: 600_000,
   maxFileBytes: 512 * 1024 * 1024,
   maxStderrBytes: 16 * 1024,
 };
@@ -337,6 +338,25 @@ async function placeIptables(
   if (choice && follow && follow !== choice.primary && summaries.some((s) => s.backend === follow)) {
     const others = summaries.filter((s) => s.backend !== follow && (s.summary.rules > 0 || s.summary.kubeChains > 0));
     choice = { primary: follow, alsoKept: others.map((s) => s.backend) };
+  }
+  // A backend whose save failed may be the one holding kube-proxy's rules: unless the chosen one has KUBE-*
+  // chains, naming it `iptables-save.txt` could present an empty or unrelated backend as the node's rules.
+  const unfinished = ran.filter((command) => ['failed', 'error'].includes(records[command.id]!.status));
+  const primarySummary = summaries.find((s) => s.backend === choice?.primary)?.summary;
+  if (choice && unfinished.length > 0 && (primarySummary?.kubeChains ?? 0) === 0) {
+    const holdingRules = summaries.filter((s) => s.summary.rules > 0 || s.summary.kubeChains > 0).map((s) => s.backend);
+    warnings.push(
+      `${family}-save.txt was not written: ${unfinished.map((command) => command.id).join(', ')} did not complete, ` +
+        `and no other backend shows KUBE-* chains, so which backend kube-proxy uses is unknown.`,
+    );
+    choice = undefined;
+    for (const { command, backend } of summaries) {
+      if (!holdingRules.includes(backend)) continue;
+      const file = `${family}-${backend}-save.txt`;
+      await staging.move(tempName(command.id), file);
+      records[command.id]!.file = file;
+      files[file] = command.id;
+    }
   }
   for (const { command, backend } of summaries) {
     const record = records[command.id]!;
