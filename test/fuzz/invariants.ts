@@ -70,7 +70,12 @@ export function checkTrace(result: TraceResult, files: Record<string, string>): 
       continue;
     }
     const cited = [...outcome.steps.map((step) => ({ ...step, what: 'a step' }))];
-    if (outcome.decidedBy) cited.push({ ...outcome.decidedBy, hook: 'INPUT', explanation: '', what: 'decidedBy' });
+    if (outcome.decidedBy) {
+      // decidedBy carries no file: it is the file of the step that cites the same rule (ipvsadm.txt for IPVS).
+      const { table, chain, line } = outcome.decidedBy;
+      const file = outcome.steps.find((step) => step.table === table && step.chain === chain && step.line === line)?.file;
+      cited.push({ ...outcome.decidedBy, file, hook: 'INPUT', explanation: '', what: 'decidedBy' });
+    }
     for (const step of cited) {
       const file = ('file' in step && typeof step.file === 'string' ? step.file : undefined) ?? ruleFile;
       if (!Number.isInteger(step.line) || step.line < 0 || step.line > lines(file)) {
