@@ -387,13 +387,34 @@ export class Topology {
   }
 
   /**
-   * Writes the node's dataplane into a snapshot folder, byte for byte as the commands print it:
-   * iptables-save.txt and/or nft.txt, and route-local.txt.
+   * Writes the node's dataplane into a snapshot folder as `netpath collect` would: each file is a command's
+   * stdout byte for byte, run inside the node namespace (iptables-save.txt and/or nft.txt, route-local.txt,
+   * route-main.txt, addr.txt), and meta.json, written last, records each command as the collector does.
    */
   async snapshot(dir: string, what: { iptables?: boolean; nft?: boolean }): Promise<void> {
-    if (what.iptables) writeFileSync(join(dir, 'iptables-save.txt'), await this.inNode(['iptables-save']));
-    if (what.nft) writeFileSync(join(dir, 'nft.txt'), await this.inNode(['nft', 'list', 'ruleset']));
-    writeFileSync(join(dir, 'route-local.txt'), await must(['ip', '-n', this.nodeNs, 'route', 'show', 'table', 'local']));
+    const commands: Array<{ id: string; argv: string[]; file: string }> = [
+      ...(what.iptables ? [{ id: 'iptables-save', argv: ['iptables-save'], file: 'iptables-save.txt' }] : []),
+      ...(what.nft ? [{ id: 'nft list ruleset', argv: ['nft', 'list', 'ruleset'], file: 'nft.txt' }] : []),
+      { id: 'ip route show table local', argv: ['ip', 'route', 'show', 'table', 'local'], file: 'route-local.txt' },
+      { id: 'ip route show table main', argv: ['ip', 'route', 'show', 'table', 'main'], file: 'route-main.txt' },
+      { id: 'ip -o addr show', argv: ['ip', '-o', 'addr', 'show'], file: 'addr.txt' },
+    ];
+    const records: Record<string, { argv: string[]; exitCode: number; stderr: string; bytes: number; milliseconds: number }> = {};
+    for (const command of commands) {
+      const started = Date.now();
+      const result = await run(['ip', 'netns', 'exec', this.nodeNs, ...command.argv]);
+      if (result.code !== 0) throw new Error(`${command.argv.join(' ')} in ${this.nodeNs} failed (${result.code}): ${result.stderr.trim()}`);
+      writeFileSync(join(dir, command.file), result.stdout);
+      records[command.id] = {
+        argv: command.argv,
+        exitCode: result.code,
+        stderr: result.stderr,
+        bytes: Buffer.byteLength(result.stdout),
+        milliseconds: Date.now() - started,
+      };
+    }
+    const meta = { node: this.nodeNs, address: nodeIp, time: new Date().toISOString(), collectedBy: 'test/kernel/netns.ts', commands: records };
+    writeFileSync(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
   }
 
   /** Stops the agents and removes the namespaces (with any process still inside them). */
