@@ -7,10 +7,11 @@
 
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { sshdSkipReason, startSshd, type Sshd } from '../helpers/sshd';
+import { packageVsix } from './packageVsix';
 import { missingPrerequisite, ROOT, startWorkbench, type Workbench } from './workbench';
 
 const missing = missingPrerequisite();
@@ -32,6 +33,7 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
   let bench: Workbench;
   let page: Page;
   let sshd: Sshd | undefined;
+  let vsix: string | undefined;
   const sshSkip = sshdSkipReason();
   const alerts: string[] = [];
   let shot = 0;
@@ -90,7 +92,9 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
       sshFiles['kubeNetpath.ssh.configFile'] = sshConfig;
       sshFiles['kubeNetpath.collect.outputFolder'] = join(sshd.dir, 'collected');
     }
+    vsix = await packageVsix();
     bench = await startWorkbench({
+      vsix,
       prepareWorkspace: (workspace) => cpSync(FIXTURE, join(workspace, SNAPSHOT_NAME), { recursive: true }),
       settings: sshFiles,
     });
@@ -108,6 +112,7 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
   after(async () => {
     await bench?.close();
     await sshd?.stop();
+    if (vsix) rmSync(dirname(vsix), { recursive: true, force: true });
   });
 
   it('shows the welcome view and opens a snapshot folder through the dialog', async () => {

@@ -1,11 +1,11 @@
 /**
  * Starts a real VS Code web workbench for the end-to-end tests: code-server 4.100.3 from test/e2e/vscode
- * (installed by `npm run e2e:setup`) with the packaged .vsix installed, every folder (config, user data,
+ * (installed by `npm run e2e:setup`) with a packaged .vsix installed, every folder (config, user data,
  * extensions, XDG dirs) inside one temporary run folder, and Debian's chromium driven by playwright-core.
  */
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -16,17 +16,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, '../..');
 export const CODE_SERVER = join(here, 'vscode/node_modules/code-server/out/node/entry.js');
 export const CHROMIUM = process.env.KUBE_NETPATH_CHROMIUM ?? '/usr/bin/chromium';
-export const VSIX = join(ROOT, 'dist/kube-netpath.vsix');
 
 /** Why the workbench cannot start here, or undefined when everything it needs is installed. */
 export function missingPrerequisite(): string | undefined {
   if (!existsSync(CODE_SERVER)) return 'code-server is not installed: run `npm run e2e:setup` (see test/e2e/setup.mjs).';
   if (!existsSync(CHROMIUM)) return `chromium is not installed at ${CHROMIUM}: apt-get install chromium.`;
-  if (!existsSync(VSIX)) return 'dist/kube-netpath.vsix is missing: run `npm run e2e` (it packages first).';
-  const bundle = join(ROOT, 'dist/extension.js');
-  if (existsSync(bundle) && statSync(bundle).mtimeMs > statSync(VSIX).mtimeMs) {
-    return 'dist/kube-netpath.vsix is older than the last build: run `npm run e2e` (it packages first).';
-  }
   return undefined;
 }
 
@@ -67,6 +61,8 @@ export interface Workbench {
 }
 
 export interface WorkbenchOptions {
+  /** The .vsix to install (see packageVsix.ts). */
+  vsix: string;
   /** Writes the files the test needs into the workspace folder before the page opens. */
   prepareWorkspace(workspace: string): void;
   /** Extra user settings. */
@@ -122,7 +118,7 @@ export async function startWorkbench(options: WorkbenchOptions): Promise<Workben
     XDG_STATE_HOME: dirs.xdgState,
   };
   const common = ['--config', config, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions];
-  const install = spawnSync(process.execPath, [CODE_SERVER, ...common, '--install-extension', VSIX], { env, encoding: 'utf8', timeout: 120_000 });
+  const install = spawnSync(process.execPath, [CODE_SERVER, ...common, '--install-extension', options.vsix], { env, encoding: 'utf8', timeout: 120_000 });
   if (install.status !== 0) throw new Error(`installing the .vsix failed: ${install.stdout}${install.stderr}`);
 
   let output = '';
