@@ -17,6 +17,7 @@ import { SshError } from '../node/ssh/sshError';
 import { createTerminalPrompter } from '../node/ssh/terminalPrompter';
 import { SnapshotOutError } from '../node/snapshotWriter';
 import { CliError } from './io';
+import { safeText } from './terminalText';
 import type { CliIo } from './io';
 
 const USAGE =
@@ -38,10 +39,10 @@ export async function runCollect(args: string[], io: CliIo, dependencies: Collec
       return 2;
     }
     if (error instanceof SshError || error instanceof CollectError) {
-      io.stderr(`netpath collect: ${error.message}${hint(error)} No snapshot was written.\n`);
+      io.stderr(`netpath collect: ${safeText(error.message)}${hint(error)} No snapshot was written.\n`);
       return 1;
     }
-    io.stderr(`netpath collect: ${(error as Error)?.message ?? String(error)}\n`);
+    io.stderr(`netpath collect: ${safeText((error as Error)?.message ?? String(error))}\n`);
     return 1;
   }
 }
@@ -74,15 +75,16 @@ async function collect(args: string[], io: CliIo, dependencies: CollectDependenc
       prompter,
       signal: controller.signal,
       onProgress: io.isTTY ? (progress) => io.stdout(formatProgress(progress)) : undefined,
-      log: (line) => io.stderr(`${line}\n`),
+      log: (line) => io.stderr(`${safeText(line)}\n`),
       resolveContext: dependencies.resolveContext,
     });
-    for (const warning of result.meta.warnings) io.stderr(`warning: ${warning}\n`);
+    // Warnings quote the node's stderr and the summary its host name: untrusted text, shown inert.
+    for (const warning of result.meta.warnings) io.stderr(`warning: ${safeText(warning)}\n`);
     const files = Object.keys(result.meta.files).length;
     const bytes = Object.values(result.meta.commands).reduce((sum, record) => sum + (record.file ? record.bytes : 0), 0);
     const missing = result.meta.missingTools.length > 0 ? `; not installed on the node: ${result.meta.missingTools.join(', ')}` : '';
     io.stdout(
-      `Snapshot of ${result.meta.node} written to ${result.dir} (${files} files, ${formatBytes(bytes)}, ${Date.now() - started} ms${missing}).\n`,
+      `Snapshot of ${safeText(result.meta.node)} written to ${result.dir} (${files} files, ${formatBytes(bytes)}, ${Date.now() - started} ms${missing}).\n`,
     );
     return 0;
   } finally {

@@ -88,3 +88,14 @@ test('when one backend fails, the other becomes iptables-save.txt only if it sho
   assert.equal(kubeLegacy.meta.iptablesBackend, 'legacy');
   assert.match(kubeLegacy.err, /warning: iptables-nft-save exited with status 1: iptables-nft-save: netlink: Resource busy/);
 });
+
+test('terminal escapes in the node name and in command stderr are printed inert', { skip }, async () => {
+  const hostile =
+    'case "$SSH_ORIGINAL_COMMAND" in "uname -n") printf "evil\\033[2Jnode\\n"; exit 0 ;; ' +
+    'ipset*) printf "ipset: \\033]0;owned\\007 failed\\n" >&2; exit 1 ;; esac';
+  const { meta, err, out } = await collectWith(hostile, 'hostile');
+  assert.equal(meta.node, 'evil\u001b[2Jnode');
+  assert.equal(/[\u001b\u0007]/.test(out + err), false, JSON.stringify(out + err));
+  assert.ok(out.includes('Snapshot of evil\\u001b[2Jnode'), out);
+  assert.ok(err.includes('ipset: \\u001b]0;owned\\u0007 failed'), err);
+});
