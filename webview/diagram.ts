@@ -22,7 +22,7 @@ export function hookOrder(outcome: TraceOutcome, entry: Hook): Hook[] {
 
 /** A link to the rule's line, or just the chain name for steps that come from no line. */
 function stepLabel(step: TraceStep, actions: Pick<OutcomeActions, 'openRule'>): Node {
-  return step.line > 0 ? ruleLink(step.table, step.chain, step.line, actions) : document.createTextNode(step.chain);
+  return step.line > 0 ? ruleLink(step.table, step.chain, step.line, actions, step.file) : document.createTextNode(step.chain);
 }
 
 function hookBox(hook: Hook, outcome: TraceOutcome, visited: Set<Hook>, actions: Pick<OutcomeActions, 'openRule'>): HTMLElement {
@@ -58,7 +58,8 @@ export function renderDiagram(result: TraceResult, outcome: TraceOutcome, action
   const routingText = routingSteps.length > 0 ? routingSteps.map((step) => step.explanation).join(' ') : outcome.delivery === 'local' ? 'local address: delivered to this node' : 'not a local address: sent on';
   const arrow = () => el('div', { class: 'arrow', 'aria-hidden': 'true' }, '→');
   const column = (...hooks: Hook[]) => el('div', { class: 'column' }, ...hooks.map((hook) => hookBox(hook, outcome, visited, actions)));
-  const routing = el('div', { class: 'column' }, el('div', { class: 'hook routing visited' }, el('div', { class: 'hook-name' }, 'routing'), el('div', { class: 'small' }, routingText)));
+  const routeLinks = routingSteps.filter((step) => step.line > 0).map((step) => el('div', { class: 'small' }, stepLabel(step, actions)));
+  const routing = el('div', { class: 'column' }, el('div', { class: 'hook routing visited' }, el('div', { class: 'hook-name' }, 'routing'), el('div', { class: 'small' }, routingText), ...routeLinks));
   const diagram = el('div', { class: 'diagram', role: 'img', 'aria-label': `Path: ${order.join(' → ')}` }, column('PREROUTING', 'OUTPUT'), arrow(), routing, arrow(), column('INPUT', 'FORWARD'), arrow(), column('POSTROUTING'));
   return el('section', { class: 'path' }, diagram, el('p', { class: 'order' }, `Order: ${[order[0], 'routing', ...order.slice(1)].join(' → ')}`));
 }

@@ -32,8 +32,8 @@ function showError(message: string): void {
   }
 }
 
-function openRule(table: string, line: number): void {
-  client.request('openRule', { table, line }).catch((error: Error) => showError(error.message));
+function openRule(table: string, line: number, file?: string): void {
+  client.request('openRule', file ? { table, line, file } : { table, line }).catch((error: Error) => showError(error.message));
 }
 
 function render(): void {

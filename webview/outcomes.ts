@@ -8,15 +8,15 @@ import { el, percent } from './dom';
 
 export interface OutcomeActions {
   select(index: number): void;
-  openRule(table: string, line: number): void;
+  openRule(table: string, line: number, file?: string): void;
 }
 
-export function ruleLink(table: string, chain: string, line: number, actions: Pick<OutcomeActions, 'openRule'>): HTMLElement {
-  const link = el('a', { href: '#', class: 'rule-link', title: `Open ${table} ${chain} at line ${line}` }, `${chain}:${line}`);
+export function ruleLink(table: string, chain: string, line: number, actions: Pick<OutcomeActions, 'openRule'>, file?: string): HTMLElement {
+  const link = el('a', { href: '#', class: 'rule-link', title: `Open ${file ?? table} ${chain} at line ${line}` }, `${chain}:${line}`);
   link.addEventListener('click', (event) => {
     event.preventDefault();
     event.stopPropagation();
-    actions.openRule(table, line);
+    actions.openRule(table, line, file);
   });
   return link;
 }

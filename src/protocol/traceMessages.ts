@@ -26,8 +26,8 @@ export interface TraceView {
 export interface TraceRequests {
   /** Trace a packet in the panel's snapshot. */
   trace: { params: Packet; result: TraceView };
-  /** Reveal a rule's line in its snapshot file (`table` decides the file: `ipvs` → ipvsadm.txt, …). */
-  openRule: { params: { table: string; line: number }; result: boolean };
+  /** Reveal a rule's line in its snapshot file: the step's `file` when it has one, else by `table` (`ipvs` → ipvsadm.txt, …). */
+  openRule: { params: { table: string; line: number; file?: string }; result: boolean };
   /** Copy the current trace to the clipboard as Markdown. */
   copyMarkdown: { params: Record<string, never>; result: boolean };
 }

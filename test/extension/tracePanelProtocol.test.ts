@@ -98,3 +98,11 @@ test('the webview client matches replies to requests by id', async () => {
   await assert.rejects(second, /nothing to copy/);
   assert.deepEqual(shown, [view]);
 });
+
+test('openRule passes a step\'s file along and refuses a file that is not a string', async () => {
+  const opened: unknown[] = [];
+  const h = handlers({ openRule: (params) => { opened.push(params); return true; } });
+  await handleWebviewMessage({ type: 'request', id: 1, method: 'openRule', params: { table: 'ipvs', line: 4, file: 'ipvsadm.txt' } }, h, () => undefined);
+  assert.deepEqual(opened, [{ table: 'ipvs', line: 4, file: 'ipvsadm.txt' }]);
+  assert.equal(parseWebviewMessage({ type: 'request', id: 2, method: 'openRule', params: { table: 'nat', line: 3, file: { path: '/etc/passwd' } } }), undefined);
+});

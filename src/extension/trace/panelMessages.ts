@@ -47,7 +47,9 @@ export function parseWebviewMessage(message: unknown): WebviewToHost | undefined
     case 'openRule': {
       const params = message.params;
       if (!isRecord(params) || typeof params.table !== 'string' || !Number.isInteger(params.line) || (params.line as number) < 1) return undefined;
-      return { type: 'request', id: message.id, method: 'openRule', params: { table: params.table, line: params.line as number } };
+      if (params.file !== undefined && typeof params.file !== 'string') return undefined;
+      const file = typeof params.file === 'string' ? { file: params.file } : {};
+      return { type: 'request', id: message.id, method: 'openRule', params: { table: params.table, line: params.line as number, ...file } };
     }
     case 'copyMarkdown':
       return { type: 'request', id: message.id, method: 'copyMarkdown', params: {} };

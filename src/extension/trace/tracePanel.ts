@@ -77,8 +77,9 @@ export class TracePanel implements vscode.Disposable {
               this.#view = this.traceView(next);
               return this.#view;
             },
-            openRule: async ({ table, line }) => {
-              const file = fileOfTable(this.#snapshot.analysis?.mode ?? 'none', table);
+            openRule: async ({ table, line, file: stepFile }) => {
+              // Open Rule itself refuses anything but a snapshot rule file, so a file name from the page is safe here.
+              const file = stepFile ?? fileOfTable(this.#snapshot.analysis?.mode ?? 'none', table);
               await vscode.commands.executeCommand('kubeNetpath.openRule', { snapshotId: this.#snapshot.id, file, line });
               return true;
             },
