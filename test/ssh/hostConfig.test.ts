@@ -172,6 +172,10 @@ test('agent socket, identity defaults and host key policy come from the environm
   assert.equal(strict.hostKeyName, 'boxalias');
   assert.deepEqual(strict.userKnownHostsFiles, ['/etc/kh1', join(homedir(), 'kh2')]);
 
+  // Windows' OpenSSH agent is a named pipe, used when SSH_AUTH_SOCK is not set.
+  assert.equal(resolveHost('box', {}, { ...context(undefined), platform: 'win32' }).agentSocket, '\\\\.\\pipe\\openssh-ssh-agent');
+  assert.equal(resolveHost('box', {}, { ...context(undefined), platform: 'linux' }).agentSocket, undefined);
+
   // StrictHostKeyChecking no would accept any key silently; the collector keeps asking.
   assert.equal(resolveHost('box', {}, context('Host box\n  StrictHostKeyChecking no\n')).hostKeyPolicy, 'ask');
 });

@@ -57,19 +57,22 @@ export interface ResolveContext {
   readonly homeDir: string;
   readonly localUser: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** On Windows the OpenSSH agent listens on a fixed named pipe when SSH_AUTH_SOCK is unset. */
+  readonly platform?: NodeJS.Platform;
 }
 
 /** Thrown for settings that cannot be honoured (bad port, ProxyCommand, jump loops). */
 export class HostConfigError extends Error {}
 
 const MAX_JUMPS = 8;
+const WINDOWS_AGENT_PIPE = '\\\\.\\pipe\\openssh-ssh-agent';
 const DEFAULT_IDENTITY_FILES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
 
 /** The context of the current process: the real `~/.ssh/config`, home folder, user and environment. */
 export async function loadResolveContext(): Promise<ResolveContext> {
   const homeDir = homedir();
   const configText = await readSshConfig(join(homeDir, '.ssh', 'config'), homeDir);
-  return { configText, homeDir, localUser: userInfo().username, env: process.env };
+  return { configText, homeDir, localUser: userInfo().username, env: process.env, platform: process.platform };
 }
 
 const MAX_INCLUDE_DEPTH = 16;
@@ -164,7 +167,9 @@ function resolveOne(
 
   const identityAgent = get('identityagent');
   let agentSocket: string | undefined;
-  if (identityAgent === undefined || identityAgent === 'SSH_AUTH_SOCK') agentSocket = context.env.SSH_AUTH_SOCK || undefined;
+  if (identityAgent === undefined || identityAgent === 'SSH_AUTH_SOCK') {
+    agentSocket = context.env.SSH_AUTH_SOCK || (context.platform === 'win32' ? WINDOWS_AGENT_PIPE : undefined);
+  }
   else if (identityAgent.toLowerCase() === 'none') agentSocket = undefined;
   else if (identityAgent.startsWith('$')) agentSocket = context.env[identityAgent.slice(1)] || undefined;
   else agentSocket = expandTokens(identityAgent, tokens, context);
