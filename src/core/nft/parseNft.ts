@@ -1,5 +1,5 @@
 /**
- * Parses `nft list ruleset` text into an NftRuleset: the block structure (tables, chains, sets, maps),
+ * Parses `nft list ruleset` text (or hands `nft -j` JSON to parseNftJson) into an NftRuleset: the block structure (tables, chains, sets, maps),
  * base-chain headers with resolved priorities, set elements, and rules handed to parseNftRule.
  * It never throws and never loops without consuming input; what it cannot read becomes a diagnostic
  * with its line. Meaning for packets lives in the tracer.
@@ -8,6 +8,7 @@
 import type { Diagnostic, ParseResult } from '../diagnostics';
 import type { NftBaseChainInfo, NftChain, NftRule, NftRuleset, NftSet, NftTable } from './model';
 import { braceBalance, joinTokens, tokenizeLine, type NftToken } from './nftTokens';
+import { parseNftJson } from './parseNftJson';
 import { parseElementTokens, parseRuleTokens } from './parseNftRule';
 
 /** Larger input is cut here: nft rulesets of very large clusters stay well below. */
@@ -62,8 +63,9 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
     report(0, 'error', `the file is larger than ${MAX_NFT_TEXT_CHARS} characters; only the start was read`);
   }
   if (/^\s*\{/.test(source.slice(0, 64))) {
-    report(1, 'error', 'this looks like `nft -j` JSON output; only the text of `nft list ruleset` is read');
-    return { value: ruleset, diagnostics };
+    // `nft -j list ruleset`: the same ruleset as JSON.
+    const json = parseNftJson(source, file);
+    return { value: json.value, diagnostics: [...diagnostics, ...json.diagnostics] };
   }
 
   const stack: Frame[] = [{ kind: 'top' }];
