@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --sizes 1000,10000,30000 --endpoints 5 --packets 1000 --runs 3 --seed 1 --dir DIR
- *   --json FILE --markdown FILE --profile DIR]`: for each size, generates (or reuses) an iptables-mode snapshot, then
- * measures on that same file, each in a fresh child process bundled like the shipped CLI: parse;
- * parse + index + Service tree (analyzeSnapshot); 1,000 random traces; peak memory; and the CPU time of
- * the kernel tool `iptables-restore --test` in a throwaway network namespace as the native reference.
+ * `npm run bench [-- --mode iptables|ipvs|nftables --sizes 1000,10000,30000 --endpoints 5 --packets 1000
+ *   --runs 3 --seed 1 --dir DIR --json FILE --markdown FILE --profile DIR]`: for each size, generates (or
+ * reuses) a snapshot (iptables mode by default), then measures on the same files, each in a fresh child
+ * process bundled like the shipped CLI: parse; parse + index + Service tree (analyzeSnapshot); 1,000
+ * random traces; peak memory; and, in iptables mode, the CPU time of the kernel tool
+ * `iptables-restore --test` in a throwaway network namespace as the native reference.
  * Prints one Markdown table with the ratio ours / native.
  */
 
@@ -14,7 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCluster } from './generator/cluster';
-import { generateSnapshot } from './generator/snapshot';
+import { generateSnapshot, type GeneratorMode } from './generator/snapshot';
 import { writeSnapshotFolder } from './generator/writeSnapshot';
 import { nativeUnavailableReason, timeRestoreTest, withNetns } from './native/netns';
 import { benchmarkPackets } from './packets';
@@ -22,6 +23,7 @@ import { benchmarkPackets } from './packets';
 const here = dirname(fileURLToPath(import.meta.url));
 
 interface Options {
+  mode: GeneratorMode;
   sizes: number[];
   endpoints: number;
   packets: number;
@@ -36,6 +38,7 @@ interface Options {
 
 function parseOptions(argv: string[]): Options {
   const options: Options = {
+    mode: 'iptables',
     sizes: [1000, 10000, 30000],
     endpoints: 5,
     packets: 1000,
@@ -55,7 +58,10 @@ function parseOptions(argv: string[]): Options {
       if (!Number.isInteger(n) || n < 1) throw new Error(`bench: ${flag} must be a positive integer`);
       return n;
     };
-    if (flag === '--sizes') options.sizes = value.split(',').map((part) => Number(part));
+    if (flag === '--mode') {
+      if (value !== 'iptables' && value !== 'ipvs' && value !== 'nftables') throw new Error('bench: --mode is iptables, ipvs or nftables');
+      options.mode = value;
+    } else if (flag === '--sizes') options.sizes = value.split(',').map((part) => Number(part));
     else if (flag === '--endpoints') options.endpoints = integer();
     else if (flag === '--packets') options.packets = integer();
     else if (flag === '--runs') options.runs = integer();
@@ -121,6 +127,7 @@ function medianOfRuns(runs: Record<string, unknown>[]): Record<string, unknown> 
 }
 
 interface SizeResult {
+  mode: GeneratorMode;
   services: number;
   endpoints: number;
   totalEndpoints: number;
@@ -131,22 +138,35 @@ interface SizeResult {
   analysis: Record<string, unknown>;
 }
 
+/** The files the mode's analysis reads; the native reference and the parse-only child use iptables-save.txt. */
+const MODE_FILES: Record<GeneratorMode, string[]> = {
+  iptables: ['iptables-save.txt', 'route-local.txt'],
+  ipvs: ['iptables-save.txt', 'ipvsadm.txt', 'ipset.txt', 'route-local.txt'],
+  nftables: ['nft.txt', 'route-local.txt'],
+};
+
 async function measureSize(options: Options, services: number): Promise<SizeResult> {
-  const folder = join(options.dir, `iptables-${services}x${options.endpoints}-seed${options.seed}`);
+  const folder = join(options.dir, `${options.mode}-${services}x${options.endpoints}-seed${options.seed}`);
   const file = join(folder, 'iptables-save.txt');
   if (!existsSync(join(folder, 'meta.json'))) {
     process.stderr.write(`bench: generating ${folder}\n`);
-    const { files } = generateSnapshot({ services, endpoints: options.endpoints, seed: options.seed, mode: 'iptables' });
+    const { files } = generateSnapshot({ services, endpoints: options.endpoints, seed: options.seed, mode: options.mode });
     await writeSnapshotFolder(folder, files);
   }
   const cluster = generateCluster({ services, endpoints: options.endpoints, seed: options.seed });
   const packetsFile = join(options.dir, `packets-${services}x${options.endpoints}-seed${options.seed}.json`);
   writeFileSync(packetsFile, JSON.stringify(benchmarkPackets(cluster, options.packets, options.seed)));
-  const text = readFileSync(file, 'latin1');
-  const lines = text.length === 0 ? 0 : text.split('\n').length - 1;
+  let lines = 0;
+  let bytes = 0;
+  for (const name of MODE_FILES[options.mode]) {
+    const text = readFileSync(join(folder, name), 'latin1');
+    lines += text.length === 0 ? 0 : text.split('\n').length - 1;
+    bytes += statSync(join(folder, name)).size;
+  }
+  const iptablesMode = options.mode === 'iptables';
 
   let native: SizeResult['native'];
-  const unavailable = nativeUnavailableReason();
+  const unavailable = iptablesMode ? nativeUnavailableReason() : `no native reference in ${options.mode} mode`;
   if (unavailable !== null) {
     native = { unavailable };
   } else {
@@ -163,17 +183,18 @@ async function measureSize(options: Options, services: number): Promise<SizeResu
   const analysisRuns: Record<string, unknown>[] = [];
   for (let i = 0; i < options.runs; i++) {
     process.stderr.write(`bench: ${services} Services, run ${i + 1}/${options.runs}\n`);
-    parseRuns.push(runChild('measureParse.js', [folder]));
+    if (iptablesMode) parseRuns.push(runChild('measureParse.js', [folder]));
     analysisRuns.push(runChild('measureAnalysis.js', [folder, packetsFile]));
   }
   return {
+    mode: options.mode,
     services,
     endpoints: options.endpoints,
     totalEndpoints: cluster.totalEndpoints,
     lines,
-    fileMB: Math.round((statSync(file).size / 1e6) * 10) / 10,
+    fileMB: Math.round((bytes / 1e6) * 10) / 10,
     native,
-    parse: medianOfRuns(parseRuns),
+    parse: parseRuns.length > 0 ? medianOfRuns(parseRuns) : {},
     analysis: medianOfRuns(analysisRuns),
   };
 }
@@ -184,7 +205,7 @@ function fixed(value: unknown, digits: number): string {
 
 function renderTable(results: SizeResult[]): string {
   const header = [
-    'Services × endpoints', 'lines', 'MB', 'parse CPU ms', 'parse+index+tree CPU ms', 'iptables-restore --test CPU ms',
+    'mode: Services × endpoints', 'lines', 'MB', 'parse CPU ms', 'parse+index+tree CPU ms', 'iptables-restore --test CPU ms',
     'ours / native', 'trace median ms (wall / CPU)', 'trace p99 ms (wall / CPU)', 'first trace ms', 'peak RSS MB', 'RSS growth MB', 'retained heap MB',
     'RSS growth / file',
   ];
@@ -196,7 +217,7 @@ function renderTable(results: SizeResult[]): string {
     // dwarfed by the runtime's own 100 MB.
     const growth = peakRss - (result.analysis['baselineRssMB'] as number);
     return [
-      `${result.services.toLocaleString('en-US')} × ${result.endpoints}`,
+      `${result.mode}: ${result.services.toLocaleString('en-US')} × ${result.endpoints}`,
       result.lines.toLocaleString('en-US'),
       fixed(result.fileMB, 1),
       fixed(result.parse['parseCpuMs'], 0),
