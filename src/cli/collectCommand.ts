@@ -62,7 +62,7 @@ async function collect(args: string[], io: CliIo, dependencies: CollectDependenc
 
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
-  const onOuterAbort = (): void => controller.abort();
+  const onOuterAbort = (): void => controller.abort(dependencies.signal?.reason);
   dependencies.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (!dependencies.signal) process.once('SIGINT', onInterrupt);
   const started = Date.now();

@@ -158,6 +158,20 @@ test('cancelling through the AbortSignal stops the collection and leaves nothing
   }
 });
 
+test('a caller\'s time limit (AbortSignal.timeout) is reported as a timeout, not a cancel', { skip }, async () => {
+  const client = await createClientHome(slow!, 'trusted');
+  try {
+    const out = join(work, 'timed-out');
+    const io = recordingIo(false);
+    const code = await runCollect(['testnode', '--out', out], io, { resolveContext: client.context, signal: AbortSignal.timeout(1500) });
+    assert.equal(code, 1);
+    assert.match(io.err.join(''), /in the time allowed\./);
+    await assertNoSnapshot(out);
+  } finally {
+    await client.remove();
+  }
+});
+
 test('a slow command hits its timeout and a large one the size cap: both recorded, the rest collected', { skip }, async () => {
   const client = await createClientHome(slow!, 'trusted');
   try {

@@ -12,6 +12,7 @@ import type { CommandRecord, SnapshotMeta } from '../../core/snapshot';
 import { CommandFailure } from '../ssh/commandRunner';
 import type { CommandResult, CommandRunner } from '../ssh/commandRunner';
 import { SnapshotStaging } from '../snapshotWriter';
+import { isTimeout } from '../ssh/sshError';
 import { FIRST_ROUND, IP6TABLES_FALLBACK, IPTABLES_FALLBACK, remoteArgv } from './commandSet';
 import type { IptablesBackend, NodeCommand } from './commandSet';
 import { chooseBackend, summarizeSaveFile } from './iptablesBackend';
@@ -107,7 +108,13 @@ export async function collectSnapshot(options: CollectOptions): Promise<CollectR
   const controller = new AbortController();
   // Every running command and every queued one listens on this signal.
   setMaxListeners(0, controller.signal);
-  const onOuterAbort = (): void => controller.abort(new CollectError('cancelled', 'The collection was cancelled.'));
+  // A caller's time limit (AbortSignal.timeout) is reported as a timeout, anything else as a cancel.
+  const onOuterAbort = (): void =>
+    controller.abort(
+      isTimeout(options.signal?.reason)
+        ? new CollectError('timeout', 'The collection did not finish in the time allowed.')
+        : new CollectError('cancelled', 'The collection was cancelled.'),
+    );
   if (options.signal?.aborted) onOuterAbort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const overallMs = options.overallTimeoutMs ?? DEFAULTS.overallTimeoutMs;

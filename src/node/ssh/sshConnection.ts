@@ -22,7 +22,7 @@ import {
   sha256Fingerprint,
 } from './knownHosts';
 import type { Prompter } from './prompter';
-import { SshError } from './sshError';
+import { isTimeout, SshError } from './sshError';
 
 export interface ConnectOptions {
   readonly prompter: Prompter;
@@ -120,7 +120,12 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
     const timer = pausableTimer(timeoutMs, () =>
       fail(new SshError('timeout', `No SSH session with ${describe(hop)} within ${Math.round(timeoutMs / 1000)} s.`)),
     );
-    const onAbort = (): void => fail(new SshError('cancelled', 'The collection was cancelled.'));
+    const onAbort = (): void =>
+      fail(
+        isTimeout(options.signal?.reason)
+          ? new SshError('timeout', `No SSH session with ${describe(hop)} in the time allowed.`)
+          : new SshError('cancelled', 'The collection was cancelled.'),
+      );
     function fail(error: SshError): void {
       if (settled) return;
       settled = true;

@@ -23,3 +23,8 @@ export class SshError extends Error {
     this.name = 'SshError';
   }
 }
+
+/** True for the reason AbortSignal.timeout() aborts with, so a caller's time limit is reported as a timeout. */
+export function isTimeout(reason: unknown): boolean {
+  return reason instanceof Error && reason.name === 'TimeoutError';
+}
