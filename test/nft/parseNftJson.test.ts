@@ -77,6 +77,11 @@ test('JSON that is broken or not nft\'s gives diagnostics, never an exception', 
   assert.deepEqual(odd.value.tables[0].chains[0].rules[0].exprs[1], { kind: 'verdict', verdict: { kind: 'accept' } });
   assert.equal(odd.value.tables[0].chains[0].rules[0].exprs[0].kind, 'unknown');
   assert.equal(odd.diagnostics.length, 1);
+  const deep = `${'{"&": ['.repeat(50000)}{"meta": {"key": "mark"}}${', 1]}'.repeat(50000)}`;
+  const nested = parseNft(
+    `{"nftables": [{"table": {"family": "ip", "name": "t"}}, {"chain": {"family": "ip", "table": "t", "name": "c"}}, {"rule": {"family": "ip", "table": "t", "chain": "c", "expr": [{"match": {"op": "==", "left": ${deep}, "right": 1}}]}}]}`,
+  );
+  assert.ok(nested.diagnostics.length > 0 || nested.value.tables[0].chains[0].rules[0].exprs[0].kind === 'unknown');
   fc.assert(
     fc.property(fc.jsonValue(), (value) => {
       parseNft(JSON.stringify({ nftables: Array.isArray(value) ? value : [value] }));

@@ -59,7 +59,8 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
 
   let source = text;
   if (source.length > MAX_NFT_TEXT_CHARS) {
-    source = source.slice(0, source.lastIndexOf('\n', MAX_NFT_TEXT_CHARS));
+    const lastLine = source.lastIndexOf('\n', MAX_NFT_TEXT_CHARS);
+    source = source.slice(0, lastLine === -1 ? MAX_NFT_TEXT_CHARS : lastLine);
     report(0, 'error', `the file is larger than ${MAX_NFT_TEXT_CHARS} characters; only the start was read`);
   }
   if (/^\s*\{/.test(source.slice(0, 64))) {

@@ -12,6 +12,8 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 const LINE = 1;
+/** Expressions nest only a few levels; deeper JSON is not nft's and is not followed. */
+const MAX_DEPTH = 16;
 const VERDICT_KINDS = new Set(['accept', 'drop', 'continue', 'return', 'jump', 'goto', 'queue']);
 const OPERATORS: Record<string, '==' | '!=' | '<' | '>' | '<=' | '>='> = { '==': '==', in: '==', '!=': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
 
@@ -150,18 +152,18 @@ function readElement(keyJson: Json, valueJson?: Json): NftSetElement | undefined
 }
 
 /** A value as nft prints it: `10.0.0.0/8`, `1.2.3.4-1.2.3.9`, `tcp`, `80`; a concatenation gives several. */
-function readKey(value: Json | undefined): NftKey | undefined {
+function readKey(value: Json | undefined, depth = 0): NftKey | undefined {
   if (typeof value === 'string' || typeof value === 'number') return [String(value)];
   const entry = single(value);
-  if (!entry) return undefined;
+  if (!entry || depth > MAX_DEPTH) return undefined;
   const [kind, body] = entry;
   if (kind === 'concat' && Array.isArray(body)) {
-    const parts = body.map(readKey);
+    const parts = body.map((part) => readKey(part, depth + 1));
     return parts.every((part) => part?.length === 1) ? parts.map((part) => part![0]) : undefined;
   }
   if (kind === 'prefix' && isObject(body)) return [`${String(body.addr)}/${String(body.len)}`];
   if (kind === 'range' && Array.isArray(body) && body.length === 2) return [`${String(body[0])}-${String(body[1])}`];
-  if (kind === 'elem' && isObject(body)) return readKey(body.val);
+  if (kind === 'elem' && isObject(body)) return readKey(body.val, depth + 1);
   return undefined;
 }
 
@@ -258,16 +260,16 @@ function readExpr(json: Json): NftExpr {
 }
 
 /** Left-hand sides: a field, a masked field, a concatenation, fib, numgen. */
-function readSelectors(json: Json | undefined): NftSelector[] | undefined {
+function readSelectors(json: Json | undefined, depth = 0): NftSelector[] | undefined {
   const entry = single(json);
-  if (!entry) return undefined;
+  if (!entry || depth > MAX_DEPTH) return undefined;
   const [kind, body] = entry;
   if (kind === 'concat' && Array.isArray(body)) {
-    const parts = body.map(readSelectors);
+    const parts = body.map((part) => readSelectors(part, depth + 1));
     return parts.every((part) => part?.length === 1) ? parts.map((part) => part![0]) : undefined;
   }
   if ((kind === '&' || kind === '|' || kind === '^') && Array.isArray(body) && body.length === 2 && typeof body[1] === 'number') {
-    const inner = readSelectors(body[0]);
+    const inner = readSelectors(body[0], depth + 1);
     return inner?.length === 1 ? [{ ...inner[0], mask: { op: kind, value: `0x${body[1].toString(16).padStart(8, '0')}` } }] : undefined;
   }
   if (!isObject(body)) return undefined;
@@ -294,7 +296,12 @@ function readOperand(json: Json | undefined): NftOperand | undefined {
 }
 
 function describeJson(json: Json): string {
-  const text = JSON.stringify(json);
+  let text: string;
+  try {
+    text = JSON.stringify(json);
+  } catch {
+    return '(an expression nested too deeply to show)';
+  }
   return text.length > 120 ? `${text.slice(0, 117)}…` : text;
 }
 
