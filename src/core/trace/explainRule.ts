@@ -29,7 +29,7 @@ function describeConditions(rule: Rule, packet: PacketState): string {
   for (const match of rule.matches) {
     if (match.module === 'tcp' || match.module === 'udp' || match.module === 'sctp') {
       const dport = option(match.options, 'dport', 'destination-port');
-      if (dport) parts.push(`${match.module} port ${packet.dport}${dport.negated ? ' is not' : ' matches'} ${dport.args[0]}`);
+      if (dport) parts.push(`${match.module.toUpperCase()} port ${packet.dport}${dport.negated ? ' is not' : ' matches'} ${dport.args[0]}`);
     } else if (match.module === 'addrtype') {
       const dstType = option(match.options, 'dst-type');
       const srcType = option(match.options, 'src-type');
