@@ -7,7 +7,8 @@
 import type { Chain, Rule, Ruleset } from '../iptables/model';
 import { peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
 import { scanOptions } from '../iptables/scanRule';
-import { classifyChain, parseKubeComment, splitServiceId } from '../iptables/vocabulary';
+import { classifyChain, parseKubeComment } from '../iptables/vocabulary';
+import { emptyService } from './emptyService';
 import type { Protocol } from '../trace/result';
 import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree, SourceRef } from './model';
 
@@ -119,26 +120,7 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
   const draftFor = (id: string, protocol: Protocol, line: number): Draft => {
     let draft = drafts.get(`${id}/${protocol}`);
     if (!draft) {
-      const { namespace, name, portName } = splitServiceId(id);
-      draft = {
-        id,
-        namespace,
-        name,
-        portName,
-        protocol,
-        clusterIP: null,
-        nodePort: null,
-        externalIPs: [],
-        loadBalancerIPs: [],
-        sourceRanges: [],
-        externalTrafficPolicy: null,
-        internalTrafficPolicy: null,
-        sessionAffinitySeconds: null,
-        endpoints: [],
-        path: [],
-        warnings: [],
-        source: ref(line),
-      };
+      draft = { ...emptyService(id, protocol), source: ref(line) };
       drafts.set(`${id}/${protocol}`, draft);
     }
     return draft;

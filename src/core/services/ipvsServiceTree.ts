@@ -7,7 +7,7 @@
  */
 
 import type { Ruleset } from '../iptables/model';
-import { parseKubeComment, splitServiceId } from '../iptables/vocabulary';
+import { parseKubeComment } from '../iptables/vocabulary';
 import { normalizeIp } from '../ipset/ipAddress';
 import { ipsetMatch } from '../ipset/ipsetMatch';
 import type { IpsetCollection, IpsetSet } from '../ipset/model';
@@ -16,6 +16,7 @@ import { realServerShares } from '../ipvs/realServerShares';
 import { KUBE_IPVS_DEVICE, ipsetNameFor, nodePortSetName } from '../ipvs/vocabulary';
 import type { LocalRoutes } from '../routes/localRoutes';
 import type { Protocol } from '../trace/result';
+import { emptyService } from './emptyService';
 import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree } from './model';
 
 export interface IpvsServiceTreeInput {
@@ -239,25 +240,7 @@ function orphan(drafts: Draft[], info: ServiceInfo, entry: Classified, file: str
 }
 
 function newService(id: string | undefined, protocol: Protocol, fallbackId: string): ServiceInfo {
-  const parts = id ? splitServiceId(id) : { namespace: '', name: '', portName: '' };
-  return {
-    id: id ?? fallbackId,
-    namespace: parts.namespace,
-    name: parts.name,
-    portName: parts.portName,
-    protocol,
-    clusterIP: null,
-    nodePort: null,
-    externalIPs: [],
-    loadBalancerIPs: [],
-    sourceRanges: [],
-    externalTrafficPolicy: null,
-    internalTrafficPolicy: null,
-    sessionAffinitySeconds: null,
-    endpoints: [],
-    path: [],
-    warnings: [],
-  };
+  return id ? emptyService(id, protocol) : emptyService(fallbackId, protocol, false);
 }
 
 function endpointsOf(vs: VirtualServer, file: string, sets: SetReader): EndpointInfo[] {

@@ -9,6 +9,7 @@ import type { LocalRoutes } from '../routes/localRoutes';
 import type { Protocol } from '../trace/result';
 import { tableLabel, type NftChain, type NftRuleset, type NftSet, type NftSetElement, type NftTable } from '../nft/model';
 import { isKubeProxyTable, parseServiceChainName, type ServiceChainName } from '../nft/vocabulary';
+import { emptyService } from './emptyService';
 import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree, SourceRef } from './model';
 
 const NFT_FILE = 'nft.txt';
@@ -75,24 +76,7 @@ export function buildNftServiceTree(nft: NftRuleset, routes?: Pick<LocalRoutes, 
       const key = `${id.namespace}/${id.name}:${id.portName}/${protocol}`;
       let service = services.get(key);
       if (!service) {
-        service = {
-          id: id.portName ? `${id.namespace}/${id.name}:${id.portName}` : `${id.namespace}/${id.name}`,
-          namespace: id.namespace,
-          name: id.name,
-          portName: id.portName,
-          protocol: protocol as Protocol,
-          clusterIP: null,
-          nodePort: null,
-          externalIPs: [],
-          loadBalancerIPs: [],
-          sourceRanges: [],
-          externalTrafficPolicy: null,
-          internalTrafficPolicy: null,
-          sessionAffinitySeconds: null,
-          endpoints: [],
-          path: [],
-          warnings: [],
-        };
+        service = emptyService(id.portName ? `${id.namespace}/${id.name}:${id.portName}` : `${id.namespace}/${id.name}`, protocol as Protocol);
         services.set(key, service);
       }
       return service;
