@@ -131,6 +131,16 @@ export function analyzeSnapshot(snapshot: Snapshot): Analysis {
     services.warnings.push(`${name} was not collected: ${name === 'route-local.txt' ? 'which addresses are local to the node cannot be decided' : 'iptables rules cannot be shown or traced'}.`);
   }
   if (mode === 'none') services.warnings.push(`No kube-proxy dataplane found: ${reason}`);
+  for (const other of ['iptables-legacy-save.txt', 'iptables-nft-save.txt'] as const) {
+    const text = files[other];
+    if (text === undefined) continue;
+    const rules = text.split('\n').filter((line) => line.startsWith('-A ')).length;
+    if (rules > 0) {
+      services.warnings.push(
+        `${other} holds ${rules} more rules from the other iptables backend: the kernel applies them as well, but traces follow iptables-save.txt only.`,
+      );
+    }
+  }
   for (const notice of iptables?.notices ?? []) {
     if (/legacy tables present/i.test(notice.text)) {
       services.warnings.push(`iptables-save.txt line ${notice.line}: ${notice.text}. The kernel applies both backends; this dump shows only one.`);

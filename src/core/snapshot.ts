@@ -12,6 +12,9 @@ export const SNAPSHOT_FILES = [
   'nft.txt',
   'addr.txt',
   'route-main.txt',
+  // The other iptables backend's rules, kept by the collector when both backends hold rules.
+  'iptables-legacy-save.txt',
+  'iptables-nft-save.txt',
 ] as const;
 
 export type SnapshotFileName = (typeof SNAPSHOT_FILES)[number];
