@@ -1,5 +1,6 @@
 // Hand-built hostile inputs (hostileInputs.ts) under the watchdog with a capped worker heap: 10 MB lines for every
-// parser, 100,000 nested jumps, jump loops and self-jumps in iptables and nftables, unknown tables and modules.
+// parser, 100,000 nested jumps, jump loops and self-jumps, 2^40-path split cascades in iptables and nftables,
+// unknown tables and modules.
 // Each returns in time without throwing, keeps the invariants, reports what it refused or cut short, and keeps
 // no more heap alive than a fixed multiple of its input.
 import assert from 'node:assert/strict';
@@ -8,9 +9,11 @@ import type { Packet } from '../../src/core/trace/result';
 import type { FuzzReply } from './fuzzWorker';
 import {
   iptablesJumpLoop,
+  iptablesSplitExplosion,
   nestedIptablesJumps,
   nestedNftJumps,
   nftJumpLoop,
+  nftSplitExplosion,
   tenMegabyteLines,
   unknownTableAndModule,
   type SnapshotFiles,
@@ -104,4 +107,16 @@ test('an unknown table and an unknown match module are reported, and the unknown
   const reply = await analyze(unknownTableAndModule(), 'unknown table and module');
   assertWarns(reply, /frobnicate/, 'unknown table and module');
   t.diagnostic(reply.traceWarnings.join(' | '));
+});
+
+test('iptables: 40 random halvings in a row (2^40 paths) stop at the split budget, shares still summing to 1', async (t) => {
+  const reply = await analyze(iptablesSplitExplosion(40), 'iptables split explosion');
+  assertWarns(reply, /Too many random splits/, 'iptables split explosion');
+  t.diagnostic(describe(reply));
+});
+
+test('nftables: 40 numgen halvings in a row (2^40 paths) stop at the branch budget, shares still summing to 1', async (t) => {
+  const reply = await analyze(nftSplitExplosion(40), 'nft split explosion');
+  assertWarns(reply, /branches/, 'nft split explosion');
+  t.diagnostic(describe(reply));
 });

@@ -162,3 +162,40 @@ export function nftJumpLoop(kind: 'two-chain' | 'self'): SnapshotFiles {
       : ['\tchain services {', '\t\tjump service-b', '\t}', '\tchain service-b {', '\t\tjump services', '\t}'];
   return nftKubeProxy('services', chains);
 }
+
+/**
+ * `count` random halvings in a row, each to a chain that sets its own mark bit: 2^count distinct paths, so the
+ * tracer's split budget, not the input's size, has to stop the walk.
+ */
+export function iptablesSplitExplosion(count: number): SnapshotFiles {
+  const declarations: string[] = [];
+  const rules: string[] = [];
+  for (let i = 0; i < count; i++) {
+    declarations.push(`:KUBE-HALF-${i} - [0:0]`);
+    rules.push(`-A KUBE-SVC-SPLIT -m statistic --mode random --probability 0.5000000000 -j KUBE-HALF-${i}`);
+    rules.push(`-A KUBE-HALF-${i} -j MARK --or-mark 0x${(1 << i % 31).toString(16)}`);
+  }
+  const text = [
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':KUBE-SERVICES - [0:0]',
+    ':KUBE-SVC-SPLIT - [0:0]',
+    ...declarations,
+    '-A PREROUTING -j KUBE-SERVICES',
+    '-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "default/split:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-SPLIT',
+    ...rules,
+    '-A KUBE-SVC-SPLIT -j DNAT --to-destination 10.244.1.5:80',
+    'COMMIT',
+    '',
+  ].join('\n');
+  return { 'iptables-save.txt': text, 'route-local.txt': ROUTE_LOCAL };
+}
+
+/** `count` `numgen random mod 2` splits in a row, both halves jumping to the same chain: 2^count paths. */
+export function nftSplitExplosion(count: number): SnapshotFiles {
+  const splits = Array.from({ length: count }, () => '\t\tnumgen random mod 2 vmap { 0 : jump half, 1 : jump half }');
+  return nftKubeProxy('splits', ['\tchain splits {', ...splits, '\t}', '\tchain half {', '\t\tmeta mark set 0x1', '\t}']);
+}
