@@ -333,7 +333,8 @@ function mergeOutcomes(branches: Branch[]): TraceOutcome[] {
     const key = outcomeKey(branch);
     const existing = byKey.get(key);
     if (existing) {
-      existing.probability += branch.probability;
+      // Summing many small shares can overshoot 1 by a rounding error; a share is never more than all packets.
+      existing.probability = Math.min(1, existing.probability + branch.probability);
       continue;
     }
     byKey.set(key, {
