@@ -24,13 +24,23 @@ const fileChange: fc.Arbitrary<FileChange> = fc.oneof(
 function caseFor(folder: CorpusFolder) {
   const names = Object.keys(folder.files) as SnapshotFileName[];
   const { ips, ports } = addressesAndPorts(Object.values(folder.files) as string[]);
-  const ip = fc.oneof(fc.constantFrom(...(ips.length > 0 ? ips : ['10.0.0.1'])), fc.ipV4(), fc.constantFrom('127.0.0.1', '0.0.0.0', '255.255.255.255'));
+  // Mostly addresses the rules mention; sometimes any IPv4 or IPv6 address, or text that is no address at all.
+  const ip = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...(ips.length > 0 ? ips : ['10.0.0.1'])) },
+    { weight: 2, arbitrary: fc.ipV4() },
+    { weight: 1, arbitrary: fc.ipV6() },
+    { weight: 1, arbitrary: fc.constantFrom('127.0.0.1', '0.0.0.0', '255.255.255.255', '::ffff:10.96.0.10', '', '1.2.3', '999.1.1.1', 'fe80::1%eth0') },
+  );
   const packet: fc.Arbitrary<Packet> = fc.record({
     src: ip,
     dst: ip,
     proto: fc.constantFrom('tcp' as const, 'udp' as const, 'sctp' as const),
     sport: fc.integer({ min: 1, max: 65535 }),
-    dport: fc.oneof(fc.constantFrom(...(ports.length > 0 ? ports : [80])), fc.integer({ min: 0, max: 65535 })),
+    dport: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(...(ports.length > 0 ? ports : [80])) },
+      { weight: 3, arbitrary: fc.integer({ min: 0, max: 65535 }) },
+      { weight: 1, arbitrary: fc.constantFrom(-1, 65536, 4294967296) },
+    ),
   });
   return fc.record({
     changes: fc.array(fc.tuple(fc.constantFrom(...names), fileChange), { minLength: 1, maxLength: 2 }),
