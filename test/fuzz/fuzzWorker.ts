@@ -9,7 +9,7 @@ import { setFlagsFromString, getHeapStatistics } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { analyzeSnapshot } from '../../src/core/analyze';
-import type { ParseResult } from '../../src/core/diagnostics';
+import { formatDiagnostic, type ParseResult } from '../../src/core/diagnostics';
 import { parseIpset } from '../../src/core/ipset/parseIpset';
 import { parseIptablesSave } from '../../src/core/iptables/parseIptablesSave';
 import { parseIpvsadm } from '../../src/core/ipvs/parseIpvsadm';
@@ -47,6 +47,8 @@ export interface FuzzReply {
   threw?: string;
   problems: string[];
   diagnostics: number;
+  /** The first diagnostics as `file line N: message`, for tests that look for one. */
+  diagnosticMessages: string[];
   traces: number;
   /** Warnings of every trace, de-duplicated, for tests that look for a loop or depth report. */
   traceWarnings: string[];
@@ -83,17 +85,19 @@ function handle(request: FuzzRequest): FuzzReply {
   const inputBytes = Object.values(files).reduce((sum, text) => sum + Buffer.byteLength(text), 0);
   const before = request.measure ? usedHeap() : 0;
   const started = performance.now();
-  const reply: FuzzReply = { problems: [], diagnostics: 0, traces: 0, traceWarnings: [], inputBytes, milliseconds: 0 };
+  const reply: FuzzReply = { problems: [], diagnostics: 0, diagnosticMessages: [], traces: 0, traceWarnings: [], inputBytes, milliseconds: 0 };
   try {
     if (request.op === 'parse') {
       const result = PARSERS[request.file](request.text);
       alive.push(result);
       reply.diagnostics = result.diagnostics.length;
+      reply.diagnosticMessages = result.diagnostics.slice(0, 50).map(formatDiagnostic);
       reply.problems.push(...checkDiagnostics(result.diagnostics, files));
     } else {
       const snapshot: Snapshot = { name: 'fuzz', files: request.files };
       const analysis = analyzeSnapshot(snapshot);
       reply.diagnostics = analysis.diagnostics.length;
+      reply.diagnosticMessages = analysis.diagnostics.slice(0, 50).map(formatDiagnostic);
       reply.problems.push(...checkDiagnostics(analysis.diagnostics, files));
       const warnings = new Set<string>();
       const traces: TraceResult[] = [];

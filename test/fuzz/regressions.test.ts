@@ -22,6 +22,8 @@ interface RegressionCase {
   packets?: Packet[];
   /** Words that must appear in some trace warning (a loop or depth report, say). */
   warningIncludes?: string[];
+  /** Words that must appear in some parse diagnostic of the folder. */
+  diagnosticIncludes?: string[];
   /** A tighter watchdog bound for a case that hangs, so its todo run costs seconds, not a minute. */
   timeoutMs?: number;
 }
@@ -55,6 +57,12 @@ for (const name of cases) {
     const reply = await watchdog.call({ op: 'analyze', files, packets: spec.packets ?? [], perService: 5 }, timeout, name);
     assert.equal(reply.threw, undefined, `${name}: ${reply.threw}`);
     assert.deepEqual(reply.problems, [], name);
+    for (const words of spec.diagnosticIncludes ?? []) {
+      assert.ok(
+        reply.diagnosticMessages.some((message) => message.includes(words)),
+        `${name}: no diagnostic mentions "${words}"; diagnostics: ${JSON.stringify(reply.diagnosticMessages)}`,
+      );
+    }
     for (const words of spec.warningIncludes ?? []) {
       assert.ok(
         reply.traceWarnings.some((warning) => warning.includes(words)),
