@@ -169,6 +169,7 @@ export function scanRule(line: string, previousChain?: string): RuleScan {
       continue;
     }
     if (cursor.is('!')) {
+      if (pendingBang) (problems ??= []).push('two "!" in a row: iptables refuses this; read as one');
       pendingBang = true;
       advanced = cursor.next();
       continue;
