@@ -78,7 +78,7 @@ async function pickService(deps: CommandDeps, argument: unknown): Promise<{ snap
       description: `${service.protocol} ${service.clusterIP ? `${service.clusterIP.ip}:${service.clusterIP.port}` : ''}${service.nodePort !== null ? ` NodePort ${service.nodePort}` : ''}`,
       service,
     })),
-    { title: 'Trace which Service?', matchOnDescription: true },
+    { title: 'Trace which Service?', matchOnDescription: true, ignoreFocusOut: true },
   );
   return { snapshot, service: required(picked).service };
 }
@@ -98,6 +98,10 @@ function parseAddressPort(text: string): { ip: string; port: number } | undefine
 
 const isIp = (text: string) => /^[0-9a-fA-F.:]+$/.test(text.trim()) && text.trim().length <= 64;
 
+/**
+ * Trace This Service. Its picks ignore focus changes: started from the tree's context menu, the closing menu
+ * hands focus back to the tree just after the first pick opens, which would otherwise dismiss it.
+ */
 async function traceService(deps: CommandDeps, argument: unknown): Promise<void> {
   const { snapshot, service } = await pickService(deps, argument);
   const setting = traceSettingOf(snapshot.analysis!, deps.panel.outsideClient());
@@ -108,7 +112,7 @@ async function traceService(deps: CommandDeps, argument: unknown): Promise<void>
       const destination = destinationFor(service, kind, setting);
       return { label: PORT_KIND_LABELS[kind], description: destination ? `${destination.ip}:${destination.port}` : 'node address unknown', portKind: kind };
     }),
-    { title: `Trace ${service.id}: reach it by`, placeHolder: 'Port kind' },
+    { title: `Trace ${service.id}: reach it by`, placeHolder: 'Port kind', ignoreFocusOut: true },
   );
   const kind = required(kindPick).portKind;
   let destination = destinationFor(service, kind, setting);
@@ -124,7 +128,7 @@ async function traceService(deps: CommandDeps, argument: unknown): Promise<void>
   const sources = defaultSources(setting, service);
   const sourcePick = await vscode.window.showQuickPick(
     (Object.keys(SOURCE_LABELS) as SourceKind[]).map((source) => ({ label: SOURCE_LABELS[source], description: sources[source] ?? 'type an address', source })),
-    { title: `Trace ${service.id}: the packet comes from`, placeHolder: 'Source' },
+    { title: `Trace ${service.id}: the packet comes from`, placeHolder: 'Source', ignoreFocusOut: true },
   );
   let src = sources[required(sourcePick).source];
   if (!src) {

@@ -106,7 +106,8 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
   });
 
   afterEach(async (context) => {
-    if (process.env.KUBE_NETPATH_E2E_DEBUG) await screenshot(`after-${context.name.replace(/\W+/g, '-').slice(0, 40)}`);
+    // The state after each step, kept beside the named screenshots so a failure on CI can be seen.
+    await screenshot(`after-${context.name.replace(/\W+/g, '-').slice(0, 40)}`);
   });
 
   after(async () => {
@@ -162,8 +163,16 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
   });
 
   it('traces a Service from the tree context menu and shows the outcome table', async () => {
-    await page.locator('.monaco-list-row', { hasText: 'shop/web:http' }).click({ button: 'right' });
-    await page.locator('.context-view .action-item', { hasText: 'Trace This Service' }).first().click();
+    // On a busy machine the menu can close before the click lands; try the context menu a second time.
+    const portKind = page.locator('.quick-input-list .monaco-list-row', { hasText: 'ClusterIP' }).first();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await page.locator('.monaco-list-row', { hasText: 'shop/web:http' }).click({ button: 'right' });
+      const item = page.locator('.context-view .action-item', { hasText: 'Trace This Service' }).first();
+      await item.waitFor();
+      await item.click();
+      if (await portKind.waitFor({ timeout: 15_000 }).then(() => true, () => false)) break;
+      await page.keyboard.press('Escape');
+    }
     await quickPick('ClusterIP');
     await quickPick('A pod on this node');
     const rows = panelFrame().locator('#outcomes tbody tr');
