@@ -4,7 +4,7 @@
  * the Analysis this returns, so a snapshot is parsed and indexed once however many packets are traced.
  */
 
-import type { Diagnostic } from './diagnostics';
+import type { Diagnostic, ParseResult } from './diagnostics';
 import type { Ruleset } from './iptables/model';
 import { parseIptablesSave } from './iptables/parseIptablesSave';
 import type { IpsetCollection } from './ipset/model';
@@ -19,7 +19,7 @@ import { buildIptablesServiceTree } from './services/iptablesServiceTree';
 import { buildIpvsServiceTree } from './services/ipvsServiceTree';
 import { buildNftServiceTree } from './services/nftServiceTree';
 import type { ServiceTree } from './services/model';
-import type { Snapshot } from './snapshot';
+import type { Snapshot, SnapshotFileName } from './snapshot';
 import { prepareChainIndex } from './trace/chainIndex';
 import type { DataplaneMode } from './trace/result';
 
@@ -102,16 +102,26 @@ function prepareIndexes(ruleset: Ruleset): void {
 export function analyzeSnapshot(snapshot: Snapshot): Analysis {
   const diagnostics: Diagnostic[] = [];
   const files = snapshot.files;
-  const take = <T>(result: { value: T; diagnostics: Diagnostic[] }): T => {
-    diagnostics.push(...result.diagnostics);
-    return result.value;
+  // Parsers must not throw; should one still do so, its file is left out with an error instead of the analysis failing.
+  const parse = <T>(name: SnapshotFileName, parser: (text: string) => ParseResult<T>): T | undefined => {
+    const text = files[name];
+    if (text === undefined) return undefined;
+    try {
+      const result = parser(text);
+      diagnostics.push(...result.diagnostics);
+      return result.value;
+    } catch (error) {
+      const reason = String(error instanceof Error ? error.message : error).slice(0, 200);
+      diagnostics.push({ file: name, line: 0, severity: 'error', message: `the file could not be read (the parser failed: ${reason}); it is left out` });
+      return undefined;
+    }
   };
-  const iptables = files['iptables-save.txt'] !== undefined ? take(parseIptablesSave(files['iptables-save.txt'])) : undefined;
-  const routes = files['route-local.txt'] !== undefined ? take(parseRouteLocal(files['route-local.txt'])) : undefined;
-  const mainRoutes = files['route-main.txt'] !== undefined ? take(parseRouteMain(files['route-main.txt'])) : undefined;
-  const ipvs = files['ipvsadm.txt'] !== undefined ? take(parseIpvsadm(files['ipvsadm.txt'])) : undefined;
-  const ipsets = files['ipset.txt'] !== undefined ? take(parseIpset(files['ipset.txt'])) : undefined;
-  const nft = files['nft.txt'] !== undefined ? take(parseNft(files['nft.txt'])) : undefined;
+  const iptables = parse('iptables-save.txt', parseIptablesSave);
+  const routes = parse('route-local.txt', parseRouteLocal);
+  const mainRoutes = parse('route-main.txt', parseRouteMain);
+  const ipvs = parse('ipvsadm.txt', parseIpvsadm);
+  const ipsets = parse('ipset.txt', parseIpset);
+  const nft = parse('nft.txt', parseNft);
   const { mode, reason } = detectMode(iptables, ipvs, routes, nft);
   const notCollected = (mode === 'nftables' ? (['route-local.txt'] as const) : (['iptables-save.txt', 'route-local.txt'] as const)).filter(
     (name) => files[name] === undefined,
