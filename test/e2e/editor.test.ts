@@ -20,6 +20,7 @@ if (missing) console.log(`e2e skipped: ${missing}`);
 const FIXTURE = join(ROOT, 'test/extension/fixtures/iptables-shop');
 const SHOTS = join(ROOT, 'dist/e2e-screenshots');
 const SNAPSHOT_NAME = 'shop-node';
+const IPVS_SAMPLE = join(ROOT, 'samples/ipvs-seed003');
 const fixtureLines = readFileSync(join(FIXTURE, 'iptables-save.txt'), 'utf8').split('\n');
 
 /** 1-based line and column of `needle` on the first line containing `lineNeedle`. */
@@ -95,7 +96,10 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
     vsix = await packageVsix();
     bench = await startWorkbench({
       vsix,
-      prepareWorkspace: (workspace) => cpSync(FIXTURE, join(workspace, SNAPSHOT_NAME), { recursive: true }),
+      prepareWorkspace: (workspace) => {
+        cpSync(FIXTURE, join(workspace, SNAPSHOT_NAME), { recursive: true });
+        cpSync(IPVS_SAMPLE, join(workspace, 'ipvs-node'), { recursive: true });
+      },
       settings: sshFiles,
     });
     page = bench.page;
@@ -235,6 +239,29 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
     const declaration = positionOf(':KUBE-SVC-7EJNTS7AENER2WX5', ':KUBE-SVC');
     await page.locator('.statusbar-item', { hasText: `Ln ${declaration.line},` }).first().waitFor({ timeout: 15_000 });
     await screenshot('definition');
+  });
+
+  it('explains ipvsadm output in a snapshot that is not in the tree', async () => {
+    const lines = readFileSync(join(IPVS_SAMPLE, 'ipvsadm.txt'), 'utf8').split('\n');
+    const virtual = lines.findIndex((line) => line.startsWith('TCP  172.18.13.113:8082 rr')) + 1;
+    assert.ok(virtual > 0, 'the sample has the virtual server');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill('ipvs-node/ipvsadm.txt');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'ipvsadm.txt' }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.tab', { hasText: 'ipvsadm.txt' }).waitFor({ timeout: 15_000 });
+    await page.locator('.statusbar-item', { hasText: /^ipvsadm$/ }).first().waitFor({ timeout: 15_000 });
+    await goToLine(virtual, lines[virtual - 1]!.indexOf(' rr') + 2);
+    assert.match(await hoverText(), /round robin/);
+    await page.keyboard.press('Escape');
+    await goToLine(virtual + 1, lines[virtual]!.indexOf('10.0.3.5') + 2);
+    const share = await hoverText();
+    assert.match(share, /weight 1 of 2/);
+    assert.match(share, /50%/);
+    await screenshot('hover-ipvsadm');
+    await page.keyboard.press('Escape');
   });
 
   it('collects from a node over SSH after the user trusts its host key', { skip: sshSkip }, async () => {

@@ -31,7 +31,7 @@ const KEYWORDS: Record<string, string> = {
   link: 'scope link: valid on the directly attached network.',
 };
 
-/** Explains the word at 1-based `line`, 0-based `column` of route-local.txt. */
+/** Explains the word at 0-based `column` of one line of route-local.txt (or route-main.txt). */
 export function explainRouteAt(lineText: string, column: number, services?: ServiceTree): Explanation | undefined {
   const found = tokenAt(lineText, column);
   if (!found) return undefined;
