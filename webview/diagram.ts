@@ -4,7 +4,7 @@
  * in order. Below it, the exact order of hooks as one line of text.
  */
 
-import type { Hook, TraceOutcome, TraceResult, TraceStep } from '../src/core/trace/result';
+import type { WireHook as Hook, WireOutcome as TraceOutcome, WireStep as TraceStep, WireTraceResult as TraceResult } from '../src/protocol/traceData';
 import { el } from './dom';
 import { ruleLink, type OutcomeActions } from './outcomes';
 

@@ -3,7 +3,7 @@
  * protocol dropdown and the Trace / Copy as Markdown buttons, all toolkit components.
  */
 
-import type { Packet } from '../src/core/trace/result';
+import type { WirePacket as Packet } from '../src/protocol/traceData';
 import type { TraceView } from '../src/protocol/traceMessages';
 import { el } from './dom';
 

@@ -3,7 +3,7 @@
  * that decided it). Clicking a row selects the outcome whose path the diagram and the steps show.
  */
 
-import type { TraceOutcome, TraceResult } from '../src/core/trace/result';
+import type { WireOutcome as TraceOutcome, WireTraceResult as TraceResult } from '../src/protocol/traceData';
 import { el, percent } from './dom';
 
 export interface OutcomeActions {

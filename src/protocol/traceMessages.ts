@@ -4,7 +4,7 @@
  * and the host replies `{ id, result }` or `{ id, error }`. Types only: handling lives in each side's code.
  */
 
-import type { Packet, TraceResult } from '../core/trace/result';
+import type { WirePacket as Packet, WireTraceResult as TraceResult } from './traceData';
 
 /** A Service the form's dropdown offers, with the packet that reaches it by ClusterIP. */
 export interface ServiceChoice {
