@@ -191,6 +191,15 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
     await screenshot('trace-panel');
   });
 
+  it('copies the trace as Markdown', async () => {
+    await bench.context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await panelFrame().locator('#copy').click();
+    await panelFrame().locator('#status', { hasText: 'Copied the trace as Markdown.' }).waitFor({ timeout: 15_000 });
+    const copied = String(await page.evaluate('navigator.clipboard.readText()'));
+    assert.match(copied, /^## Trace: 10\\\.244\\\.1\\\.100:40000 → 10\\\.96\\\.120\\\.15:80\/tcp/m);
+    assert.equal(copied.split('\n').filter((line) => /^\| 33\.3% \| ACCEPT \|/.test(line)).length, 3);
+  });
+
   it('renders a rule comment full of markup as text', async () => {
     const frame = panelFrame();
     await frame.locator('#src').click();
