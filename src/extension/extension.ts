@@ -4,6 +4,7 @@
  * context.subscriptions. Nothing else in the extension registers anything.
  */
 
+import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { analyzeSnapshot } from '../core/analyze';
 import type { Analysis } from '../core/analyze';
@@ -76,7 +77,12 @@ export function activate(context: vscode.ExtensionContext): void {
   };
 
   const loadConfiguredFolders = async () => {
-    const configured = config().get<string[]>('snapshotFolders', []);
+    // Relative folders in the setting are taken from the first workspace folder.
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const configured = config()
+      .get<string[]>('snapshotFolders', [])
+      .filter((folder) => typeof folder === 'string' && folder)
+      .map((folder) => (isAbsolute(folder) || !base ? folder : join(base, folder)));
     const remembered = context.globalState.get<string[]>(OPENED_FOLDERS, []);
     const folders = [...new Set([...configured, ...remembered])].filter((folder) => typeof folder === 'string' && folder && !store.get(folder));
     await Promise.all(folders.map((folder) => store.add(folder)));
