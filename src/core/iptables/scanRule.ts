@@ -5,6 +5,8 @@
  * rule (ruleDetails.ts) happens only for the rules that are looked at.
  */
 
+import { NEEDS_CAREFUL_PATH } from './tokenize';
+
 const enum Char {
   Tab = 9,
   Space = 32,
@@ -35,10 +37,13 @@ class TokenCursor {
   unbalanced = false;
   private position = 0;
   private line = '';
+  /** The line holds only plain spaces, ASCII quotes and no backslashes, so native searches can find token ends. */
+  private plain = false;
 
   /** Starts over on a new line; one cursor serves every line, so scanning allocates nothing per line. */
   reset(line: string): this {
     this.line = line;
+    this.plain = !NEEDS_CAREFUL_PATH.test(line);
     this.position = 0;
     this.start = 0;
     this.end = 0;
@@ -48,6 +53,33 @@ class TokenCursor {
   }
 
   next(): boolean {
+    return this.plain ? this.nextPlain() : this.nextCareful();
+  }
+
+  private nextPlain(): boolean {
+    const line = this.line;
+    let i = this.position;
+    while (line.charCodeAt(i) === Char.Space) i++;
+    if (i >= line.length) return false;
+    this.start = i;
+    this.quoted = line.charCodeAt(i) === Char.Quote;
+    let end: number;
+    if (this.quoted) {
+      const close = line.indexOf('"', i + 1);
+      if (close === -1) {
+        this.unbalanced = true;
+        end = line.length;
+      } else end = close + 1;
+    } else {
+      const space = line.indexOf(' ', i);
+      end = space === -1 ? line.length : space;
+    }
+    this.end = end;
+    this.position = end;
+    return true;
+  }
+
+  private nextCareful(): boolean {
     const line = this.line;
     const length = line.length;
     let i = this.position;

@@ -19,7 +19,7 @@ function isSpace(code: number): boolean {
 }
 
 /** Characters that need the careful path: a backslash, typographic quotes or dashes, white space other than spaces. */
-const NEEDS_CAREFUL_PATH = /[\\\u201c-\u201f\u2033\u2013\u2014\t\r\v\f\u00a0]/;
+export const NEEDS_CAREFUL_PATH = /[\\\u201c-\u201f\u2033\u2013\u2014\t\r\v\f\u00a0]/;
 
 /**
  * The common case of real iptables-save output: plain words and `"..."` comments without escapes. Splitting on
