@@ -182,10 +182,12 @@ class PacketPath {
   fromLocalProcess(start: Branch): Branch[] {
     let branches = this.hook([start], 'OUTPUT', ['raw', 'mangle', 'nat']);
     branches = branches.flatMap((branch) => (branch.verdict ? [branch] : (this.ipvs(branch, 'OUTPUT') ?? [branch])));
-    branches = branches.map((branch) => {
-      if (!branch.verdict) this.setOutInterface(branch);
-      return branch;
-    });
+    // The route is looked up again after nat OUTPUT rewrote the destination, before the filter chains run.
+    for (const branch of branches) {
+      if (branch.verdict) continue;
+      this.routingStep(branch, 'OUTPUT', this.isLocal(branch.packet.dst));
+      this.setOutInterface(branch);
+    }
     branches = this.hook(branches, 'OUTPUT', ['filter', 'security']);
     branches = this.hook(branches, 'POSTROUTING', ['mangle', 'nat']);
     const results: Branch[] = [];
@@ -194,10 +196,7 @@ class PacketPath {
         results.push(branch);
         continue;
       }
-      const local = this.isLocal(branch.packet.dst);
-      this.routingStep(branch, 'OUTPUT', local);
-      if (!local) {
-        branch.delivery = 'forward';
+      if (branch.delivery === 'forward') {
         branch.verdict = { verdict: 'ACCEPT', decidedBy: branch.lastAccept };
         results.push(branch);
         continue;
