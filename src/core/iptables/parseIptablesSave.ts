@@ -15,6 +15,9 @@ import { tokenizeRule } from './tokenize';
 /** Lines longer than this are refused with a diagnostic: no real rule comes close. */
 export const MAX_LINE_LENGTH = 64 * 1024;
 
+/** Diagnostics listed one by one; beyond these a file is junk, and one summary says how many more there were. */
+export const MAX_DIAGNOSTICS = 1000;
+
 const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
 
 /** A rule whose details are parsed on first use. */
@@ -110,8 +113,16 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   const diagnostics: Diagnostic[] = [];
   const tables = new Map<string, Table>();
   const notices: { line: number; text: string }[] = [];
-  const report = (line: number, severity: Diagnostic['severity'], message: string) =>
-    diagnostics.push({ file, line, severity, message: shortenMessage(message) });
+  let unlisted = 0;
+  let unlistedSeverity: Diagnostic['severity'] = 'info';
+  const report = (line: number, severity: Diagnostic['severity'], message: string) => {
+    if (diagnostics.length < MAX_DIAGNOSTICS) {
+      diagnostics.push({ file, line, severity, message: shortenMessage(message) });
+      return;
+    }
+    unlisted++;
+    if (severity === 'error' || (severity === 'warning' && unlistedSeverity === 'info')) unlistedSeverity = severity;
+  };
 
   let table: Table | undefined;
   let lastRuleLine = 0;
@@ -243,6 +254,9 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   }
   flushPending();
   if (table) report(lineNumber, 'warning', `table ${table.name} ends without COMMIT (the file may be cut short)`);
+  if (unlisted > 0) {
+    diagnostics.push({ file, line: 0, severity: unlistedSeverity, message: `${unlisted} more problems like these are not listed (only the first ${MAX_DIAGNOSTICS} are)` });
+  }
   return { value: { file, tables, notices }, diagnostics };
 }
 
