@@ -162,6 +162,11 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
       const details = peekRuleDetails(rule);
       const comment = parseKubeComment(details.comment);
       if (!comment.service) continue;
+      if (comment.kind === 'health-check') {
+        // The health-check port is always TCP, whatever the Service's protocol: it marks the Service, not a port.
+        for (const draft of drafts.values()) if (draft.id === comment.service) draft.externalTrafficPolicy = 'Local';
+        continue;
+      }
       const draft = draftFor(comment.service, protocolOf(details), rule.line);
       const ip = hostOf(details.destination?.value);
       const port = dportOf(details);
@@ -174,8 +179,6 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
       } else if (comment.kind === 'no-local-endpoints') {
         draft.externalTrafficPolicy = 'Local';
         addWarning(draft, `${comment.service} has no endpoints on this node: external traffic (traffic policy Local) is dropped (filter ${chainName}, line ${rule.line}).`);
-      } else if (comment.kind === 'health-check') {
-        draft.externalTrafficPolicy = 'Local';
       }
     }
   }
