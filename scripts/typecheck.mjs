@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
-const projects = ['src/core', 'src/protocol', 'src/node', 'src/cli', 'src/extension', 'webview', 'test'];
+const projects = ['src/core', 'src/protocol', 'src/node', 'src/cli', 'src/extension', 'webview', 'test', 'bench'];
 let failed = false;
 for (const project of projects) {
   const config = `${project}/tsconfig.json`;
