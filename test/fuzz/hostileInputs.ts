@@ -61,6 +61,19 @@ export function tenMegabyteLines(): { name: string; file: ParsedFile; text: stri
   return cases;
 }
 
+/**
+ * For each parsed file: 2 MB of two-character junk lines, a diagnostic's worth of trouble every two bytes. A parser
+ * that keeps one diagnostic per line holds ~66 bytes per input byte; 2 MB shows that as well as 10 MB, faster.
+ */
+export function manyJunkLines(): { name: string; file: ParsedFile; text: string }[] {
+  const text = 'x\n'.repeat(1024 * 1024);
+  return (['iptables-save.txt', 'route-local.txt', 'route-main.txt', 'ipvsadm.txt', 'ipset.txt', 'nft.txt'] as const).map((file) => ({
+    name: 'a million junk lines',
+    file,
+    text,
+  }));
+}
+
 /** `count` chains in the nat table, PREROUTING → C0 → C1 → … → C(count-1), the last one accepting. */
 export function nestedIptablesJumps(count: number): SnapshotFiles {
   const lines = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]'];

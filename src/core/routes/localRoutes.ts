@@ -33,15 +33,27 @@ const ROUTE_TYPES = new Set([
   'anycast',
 ]);
 
+/** Diagnostics listed one by one; beyond these a file is junk, and one summary says how many more there were. */
+const MAX_DIAGNOSTICS = 1000;
+
 /** Keywords of `ip route` output that take one value. */
 const VALUE_KEYWORDS = new Set(['dev', 'scope', 'src', 'via', 'proto', 'metric', 'table', 'mtu', 'realm', 'pref', 'expires', 'onlink']);
 
 export function parseRoutes(text: string, file: string): ParseResult<RouteEntry[]> {
   const diagnostics: Diagnostic[] = [];
   const entries: RouteEntry[] = [];
+  let unlisted = 0;
+  let unlistedSeverity: Diagnostic['severity'] = 'warning';
+  const report = (line: number, severity: Diagnostic['severity'], message: string) => {
+    if (diagnostics.length < MAX_DIAGNOSTICS) diagnostics.push({ file, line, severity, message });
+    else {
+      unlisted++;
+      if (severity === 'error') unlistedSeverity = 'error';
+    }
+  };
   if (text.trim() === '') {
     // Every node has routes (lo's at least): an empty file means the command's output was lost.
-    diagnostics.push({ file, line: 0, severity: 'warning', message: 'the file is empty, but every node has routes (lo at least): the output was lost, so no route is known' });
+    report(0, 'warning', 'the file is empty, but every node has routes (lo at least): the output was lost, so no route is known');
   }
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
@@ -49,7 +61,7 @@ export function parseRoutes(text: string, file: string): ParseResult<RouteEntry[
     if (line.length === 0) continue;
     const lineNumber = index + 1;
     if (line.length > 4096) {
-      diagnostics.push({ file, line: lineNumber, severity: 'error', message: 'line is too long for a route; skipped' });
+      report(lineNumber, 'error', 'line is too long for a route; skipped');
       continue;
     }
     const words = line.split(/\s+/);
@@ -60,13 +72,10 @@ export function parseRoutes(text: string, file: string): ParseResult<RouteEntry[
       i = 1;
     }
     const prefix = words[i];
-    if (prefix === undefined || (prefix !== 'default' && parsePrefix4(prefix) === undefined && !prefix.includes(':'))) {
-      diagnostics.push({
-        file,
-        line: lineNumber,
-        severity: 'warning',
-        message: `not a route, ignored: "${line.length > 80 ? `${line.slice(0, 77)}…` : line}"`,
-      });
+    // An IPv4 prefix starts with a digit: checking that first keeps junk lines away from the costlier parse.
+    const isPrefix = prefix !== undefined && (prefix === 'default' || prefix.includes(':') || (isDigit(prefix.charCodeAt(0)) && parsePrefix4(prefix) !== undefined));
+    if (!isPrefix) {
+      report(lineNumber, 'warning', `not a route, ignored: "${line.length > 80 ? `${line.slice(0, 77)}…` : line}"`);
       continue;
     }
     const entry: RouteEntry = { type, prefix, line: lineNumber };
@@ -83,7 +92,14 @@ export function parseRoutes(text: string, file: string): ParseResult<RouteEntry[
     }
     entries.push(entry);
   }
+  if (unlisted > 0) {
+    diagnostics.push({ file, line: 0, severity: unlistedSeverity, message: `${unlisted} more problems like these are not listed (only the first ${MAX_DIAGNOSTICS} are)` });
+  }
   return { value: entries, diagnostics };
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
 /** Longest-prefix lookups over IPv4 routes. */
