@@ -5,6 +5,7 @@
  */
 
 import type { Chain, Rule } from '../iptables/model';
+import { scanOptions } from '../iptables/scanRule';
 import { parsePrefix4 } from '../net/ipv4';
 import type { PacketState } from './packetState';
 
@@ -20,43 +21,43 @@ interface ChainIndex {
 
 const indexes = new WeakMap<Chain, ChainIndex | null>();
 
-function onlyDestination(rule: Rule): number | undefined {
-  const destination = rule.destination;
-  if (!destination || destination.negated) return undefined;
-  const prefix = parsePrefix4(destination.value);
-  return prefix && prefix.bits === 32 ? prefix.network : undefined;
+const INDEX_OPTIONS = ['-d', '--destination', '--dst', '-p', '--protocol', '--dport', '--destination-port'];
+
+/**
+ * The one destination address (a /32) or the one protocol and destination port a rule can match, read by
+ * scanning its text: parsing and caching the details of every rule in KUBE-SERVICES would hold them all in memory.
+ */
+function indexKeys(rule: Rule): { destination?: number; dport?: string } {
+  const options = scanOptions(rule.raw, INDEX_OPTIONS);
+  const destination = options.get('-d') ?? options.get('--destination') ?? options.get('--dst');
+  if (destination && !destination.negated && destination.args[0]) {
+    const prefix = parsePrefix4(destination.args[0]);
+    if (prefix && prefix.bits === 32) return { destination: prefix.network };
+  }
+  const protocol = options.get('-p') ?? options.get('--protocol');
+  const dport = options.get('--dport') ?? options.get('--destination-port');
+  const protocolName = protocol?.args[0];
+  const port = dport?.args[0];
+  if (protocolName && !protocol.negated && dport && !dport.negated && port && /^\d+$/.test(port)) {
+    return { dport: `${protocolName}/${port}` };
+  }
+  return {};
 }
 
-function onlyDport(rule: Rule): string | undefined {
-  const protocol = rule.protocol;
-  if (!protocol || protocol.negated) return undefined;
-  for (const match of rule.matches) {
-    if (match.module !== protocol.value) continue;
-    const dport = match.options.find((option) => option.name === 'dport' || option.name === 'destination-port');
-    if (dport && !dport.negated && /^\d+$/.test(dport.args[0] ?? '')) return `${protocol.value}/${dport.args[0]}`;
-  }
-  return undefined;
+function addTo<K>(map: Map<K, number[]>, key: K, position: number): void {
+  const bucket = map.get(key);
+  if (bucket) bucket.push(position);
+  else map.set(key, [position]);
 }
 
 function buildIndex(chain: Chain): ChainIndex | null {
   if (chain.rules.length < INDEX_THRESHOLD) return null;
   const index: ChainIndex = { byDestination: new Map(), byDport: new Map(), always: [] };
   chain.rules.forEach((rule, position) => {
-    const destination = onlyDestination(rule);
-    if (destination !== undefined) {
-      const bucket = index.byDestination.get(destination);
-      if (bucket) bucket.push(position);
-      else index.byDestination.set(destination, [position]);
-      return;
-    }
-    const dport = onlyDport(rule);
-    if (dport !== undefined) {
-      const bucket = index.byDport.get(dport);
-      if (bucket) bucket.push(position);
-      else index.byDport.set(dport, [position]);
-      return;
-    }
-    index.always.push(position);
+    const { destination, dport } = indexKeys(rule);
+    if (destination !== undefined) addTo(index.byDestination, destination, position);
+    else if (dport !== undefined) addTo(index.byDport, dport, position);
+    else index.always.push(position);
   });
   return index;
 }
