@@ -164,7 +164,10 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
       if (!comment.service) continue;
       if (comment.kind === 'health-check') {
         // The health-check port is always TCP, whatever the Service's protocol: it marks the Service, not a port.
-        for (const draft of drafts.values()) if (draft.id === comment.service) draft.externalTrafficPolicy = 'Local';
+        for (const protocol of ['tcp', 'udp', 'sctp'] as const) {
+          const draft = drafts.get(`${comment.service}/${protocol}`);
+          if (draft) draft.externalTrafficPolicy = 'Local';
+        }
         continue;
       }
       const draft = draftFor(comment.service, protocolOf(details), rule.line);
