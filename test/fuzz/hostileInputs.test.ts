@@ -10,6 +10,7 @@ import type { FuzzReply } from './fuzzWorker';
 import {
   ROUTE_LOCAL,
   iptablesJumpLoop,
+  iptablesLongPathSplits,
   iptablesSplitExplosion,
   manyJunkLines,
   nestedIptablesJumps,
@@ -117,6 +118,12 @@ test('an unknown table and an unknown match module are reported, and the unknown
 test('iptables: 40 random halvings in a row (2^40 paths) stop at the split budget, shares still summing to 1', async (t) => {
   const reply = await analyze(iptablesSplitExplosion(40), 'iptables split explosion');
   assertWarns(reply, /Too many random splits/, 'iptables split explosion');
+  t.diagnostic(describe(reply));
+});
+
+test('iptables: 15 random halvings after 9,000 LOG rules stop before copying the long path runs out of memory', async (t) => {
+  const reply = await analyze(iptablesLongPathSplits(9_000, 15), 'halvings after a long path');
+  assertWarns(reply, /Too many random splits/, 'halvings after a long path');
   t.diagnostic(describe(reply));
 });
 

@@ -212,3 +212,20 @@ export function nftSplitExplosion(count: number): SnapshotFiles {
   const splits = Array.from({ length: count }, () => '\t\tnumgen random mod 2 vmap { 0 : jump half, 1 : jump half }');
   return nftKubeProxy('splits', ['\tchain splits {', ...splits, '\t}', '\tchain half {', '\t\tmeta mark set 0x1', '\t}']);
 }
+
+/**
+ * `logs` LOG rules that every packet passes, then `halvings` random halvings: every split copies a path that is
+ * already `logs` steps long, so the cost of a split grows with the path, not only with the number of splits.
+ */
+export function iptablesLongPathSplits(logs: number, halvings: number): SnapshotFiles {
+  const lines = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]'];
+  for (let i = 0; i < halvings; i++) lines.push(`:KUBE-HALF-${i} - [0:0]`);
+  lines.push('-A PREROUTING -j KUBE-SERVICES');
+  for (let i = 0; i < logs; i++) lines.push(`-A KUBE-SERVICES -j LOG --log-prefix "seen-${i} "`);
+  for (let i = 0; i < halvings; i++) {
+    lines.push(`-A KUBE-SERVICES -m statistic --mode random --probability 0.5000000000 -j KUBE-HALF-${i}`);
+    lines.push(`-A KUBE-HALF-${i} -j MARK --or-mark 0x${(1 << i % 31).toString(16)}`);
+  }
+  lines.push('COMMIT', '');
+  return { 'iptables-save.txt': lines.join('\n'), 'route-local.txt': ROUTE_LOCAL };
+}

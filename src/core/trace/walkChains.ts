@@ -27,6 +27,8 @@ export interface WalkContext extends MatchEnvironment {
 /** The kernel refuses rulesets with loops; a dump can still hold one, so the walk is bounded. */
 const MAX_CALL_DEPTH = 128;
 const MAX_RULES_PER_BRANCH = 200_000;
+/** Path steps a split may copy for one unit of the split budget (kube-proxy's paths are a few dozen steps). */
+const STEPS_PER_SPLIT = 100;
 
 const NON_TERMINATING_TARGETS = new Set([
   'LOG', 'NFLOG', 'ULOG', 'TRACE', 'AUDIT', 'CHECKSUM', 'TCPMSS', 'TOS', 'DSCP', 'TTL', 'HL', 'CLASSIFY',
@@ -149,11 +151,13 @@ function runBranch(
     if (result.kind === 'split') {
       if (result.probability <= 0) continue;
       if (result.probability < 1) {
-        if (ctx.splitBudget <= 0) {
+        // A split copies the branch's path so far, so a long path costs more of the budget than a short one.
+        const cost = 1 + Math.floor((branch.steps.length + branch.notes.length) / STEPS_PER_SPLIT);
+        if (ctx.splitBudget < cost) {
           ctx.warn('Too many random splits to follow them all; the least likely paths were left out.');
           if (result.probability < 0.5) continue;
         } else {
-          ctx.splitBudget--;
+          ctx.splitBudget -= cost;
           const other = copyBranch(branch);
           other.probability *= 1 - result.probability;
           const otherStack = stack.map((f) => ({ ...f }));
