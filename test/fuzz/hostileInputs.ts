@@ -229,3 +229,10 @@ export function iptablesLongPathSplits(logs: number, halvings: number): Snapshot
   lines.push('COMMIT', '');
   return { 'iptables-save.txt': lines.join('\n'), 'route-local.txt': ROUTE_LOCAL };
 }
+
+/** The nftables form of iptablesLongPathSplits: `jumps` jumps to an empty chain, then `halvings` numgen halvings. */
+export function nftLongPathSplits(jumps: number, halvings: number): SnapshotFiles {
+  const path = Array.from({ length: jumps }, () => '\t\tip daddr 10.96.0.10 jump noop');
+  const splits = Array.from({ length: halvings }, () => '\t\tnumgen random mod 2 vmap { 0 : jump half, 1 : jump half }');
+  return nftKubeProxy('long', ['\tchain long {', ...path, ...splits, '\t}', '\tchain noop {', '\t}', '\tchain half {', '\t\tmeta mark set 0x1', '\t}']);
+}
