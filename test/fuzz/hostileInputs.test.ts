@@ -1,12 +1,12 @@
-// Hand-built hostile inputs (hostileInputs.ts) under the watchdog with a capped worker heap: 10 MB lines for every
-// parser, 100,000 nested jumps, jump loops and self-jumps, 2^40-path split cascades in iptables and nftables,
-// unknown tables and modules.
-// Each returns in time without throwing, keeps the invariants, reports what it refused or cut short, and keeps
-// no more heap alive than a fixed multiple of its input.
+// Hand-built hostile inputs (hostileInputs.ts) under the watchdog with a capped worker heap: 10 MB lines and a
+// million junk lines for every parser; 100,000 nested jumps, jump and goto loops, self-jumps, 2^40-path split
+// cascades and splits after very long paths in iptables and nftables; unknown tables and modules. Each returns
+// in time without throwing, keeps the invariants, reports what it refused or cut short, and keeps no more heap
+// alive than a fixed multiple of its input.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Packet } from '../../src/core/trace/result';
-import type { FuzzReply } from './fuzzWorker';
+import type { FuzzReply } from './fuzzCalls';
 import {
   ROUTE_LOCAL,
   iptablesJumpLoop,
@@ -41,7 +41,7 @@ function assertMemory(reply: FuzzReply, label: string): void {
   );
 }
 
-function describe(reply: FuzzReply): string {
+function summary(reply: FuzzReply): string {
   return `${reply.milliseconds.toFixed(0)} ms, ${(reply.inputBytes / 1e6).toFixed(1)} MB in, ${((reply.retainedBytes ?? 0) / 1e6).toFixed(1)} MB retained, ${reply.diagnostics} diagnostics`;
 }
 
@@ -62,7 +62,7 @@ for (const { name, file, text } of [...tenMegabyteLines(), ...manyJunkLines()]) 
     assert.equal(reply.threw, undefined, reply.threw);
     assert.deepEqual(reply.problems, []);
     assertMemory(reply, `${file}: ${name}`);
-    t.diagnostic(describe(reply));
+    t.diagnostic(summary(reply));
   });
 }
 
@@ -82,7 +82,7 @@ function assertWarns(reply: FuzzReply, pattern: RegExp, label: string): void {
 test('iptables: 100,000 chains each jumping to the next are parsed, and the trace stops at a depth bound and says so', async (t) => {
   const reply = await analyze(nestedIptablesJumps(100_000), 'nested iptables jumps');
   assertWarns(reply, /jumping to C\d+ would nest chains deeper than/, 'nested iptables jumps');
-  t.diagnostic(`${describe(reply)}; ${reply.traceWarnings.join(' | ')}`);
+  t.diagnostic(`${summary(reply)}; ${reply.traceWarnings.join(' | ')}`);
 });
 
 const LOOP_NAMES = { self: 'chain that jumps to itself', 'two-chain': 'jump loop A → B → A', goto: 'goto loop A → B → A' };
@@ -98,7 +98,7 @@ for (const kind of ['two-chain', 'self', 'goto'] as const) {
 test('nftables: 100,000 chains each jumping to the next are parsed, and the trace stops at the kernel depth and says so', async (t) => {
   const reply = await analyze(nestedNftJumps(100_000), 'nested nft jumps');
   assertWarns(reply, /deep|depth|nest/i, 'nested nft jumps');
-  t.diagnostic(`${describe(reply)}; ${reply.traceWarnings.join(' | ')}`);
+  t.diagnostic(`${summary(reply)}; ${reply.traceWarnings.join(' | ')}`);
 });
 
 for (const kind of ['two-chain', 'self'] as const) {
@@ -119,13 +119,13 @@ test('an unknown table and an unknown match module are reported, and the unknown
 test('iptables: 40 random halvings in a row (2^40 paths) stop at the split budget, shares still summing to 1', async (t) => {
   const reply = await analyze(iptablesSplitExplosion(40), 'iptables split explosion');
   assertWarns(reply, /Too many random splits/, 'iptables split explosion');
-  t.diagnostic(describe(reply));
+  t.diagnostic(summary(reply));
 });
 
 test('iptables: 15 random halvings after 9,000 LOG rules stop before copying the long path runs out of memory', async (t) => {
   const reply = await analyze(iptablesLongPathSplits(9_000, 15), 'halvings after a long path');
   assertWarns(reply, /Too many random splits/, 'halvings after a long path');
-  t.diagnostic(describe(reply));
+  t.diagnostic(summary(reply));
 });
 
 test(
@@ -134,14 +134,14 @@ test(
   async (t) => {
     const reply = await analyze(nftLongPathSplits(9_000, 15), 'nft halvings after a long path');
     assertWarns(reply, /branches/, 'nft halvings after a long path');
-    t.diagnostic(describe(reply));
+    t.diagnostic(summary(reply));
   },
 );
 
 test('nftables: 40 numgen halvings in a row (2^40 paths) stop at the branch budget, shares still summing to 1', async (t) => {
   const reply = await analyze(nftSplitExplosion(40), 'nft split explosion');
   assertWarns(reply, /branches/, 'nft split explosion');
-  t.diagnostic(describe(reply));
+  t.diagnostic(summary(reply));
 });
 
 test('analyzeSnapshot turns a parser that throws into an error diagnostic on that file instead of throwing', async () => {

@@ -6,7 +6,7 @@
  */
 
 import type { SnapshotFileName } from '../../src/core/snapshot';
-import type { ParsedFile } from './fuzzWorker';
+import type { ParsedFile } from './fuzzCalls';
 
 export type SnapshotFiles = Partial<Record<SnapshotFileName, string>>;
 

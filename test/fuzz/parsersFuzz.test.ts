@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
-import { PARSERS, type ParsedFile } from './fuzzWorker';
+import { PARSERS, type ParsedFile } from './fuzzCalls';
 import { applyMutations, loadCorpus, mutationsArbitrary, textsOf } from './mutations';
 import { CALL_TIMEOUT_MS, FUZZ_SEED, runs } from './settings';
 import { FuzzWatchdog } from './watchdog';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SNAPSHOT_FILES, type SnapshotFileName } from '../../src/core/snapshot';
 import type { Packet } from '../../src/core/trace/result';
-import { PARSERS, type ParsedFile } from './fuzzWorker';
+import { PARSERS, type ParsedFile } from './fuzzCalls';
 import { ROOT } from './mutations';
 import { LARGE_CALL_TIMEOUT_MS } from './settings';
 import { FuzzWatchdog } from './watchdog';

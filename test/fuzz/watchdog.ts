@@ -7,7 +7,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import type { FuzzReply, FuzzRequest } from './fuzzWorker';
+import type { FuzzReply, FuzzRequest } from './fuzzCalls';
 
 export class WatchdogError extends Error {}
 
