@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { MAX_LINE_LENGTH, parseIptablesSave } from '../../src/core/iptables/parseIptablesSave';
 import { parseRouteLocal } from '../../src/core/routes/localRoutes';
 import { MAX_SNAPSHOT_FILE_BYTES, readSnapshotFolder, SnapshotReadError } from '../../src/node/snapshotFolder';
+import { iptablesJumpLoop, nestedIptablesJumps, ROUTE_LOCAL, tenMegabyteLines, type SnapshotFiles } from './hostileInputs';
 import { ROOT } from './mutations';
 
 const cli = join(ROOT, 'dist', 'cli.js');
@@ -134,3 +135,34 @@ test('netpath on a folder that does not exist: exit 2 with one sentence', async 
   assert.equal(run.status, 2);
   assert.match(run.stderr, /no such snapshot folder/);
 });
+
+/** Writes hand-built snapshot files (hostileInputs.ts) into a fresh folder with a meta.json. */
+function folderOf(name: string, files: SnapshotFiles): string {
+  const dir = join(scratch, name);
+  mkdirSync(dir);
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text!);
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ node: name }));
+  return dir;
+}
+
+const hostileFolders: { name: string; files: () => SnapshotFiles; says: RegExp }[] = [
+  { name: '100,000 nested chains', files: () => nestedIptablesJumps(100_000), says: /would nest chains deeper than 128/ },
+  { name: 'a goto loop', files: () => iptablesJumpLoop('goto'), says: /would loop/ },
+  {
+    name: 'an nft.txt whose parser throws',
+    files: () => ({ 'nft.txt': tenMegabyteLines().find((entry) => entry.name === 'a 10 MB nft rule with an unbalanced quote')!.text, 'route-local.txt': ROUTE_LOCAL }),
+    says: /nft\.txt: the file could not be read \(the parser failed/,
+  },
+];
+
+for (const { name, files, says } of hostileFolders) {
+  test(`netpath trace on a snapshot folder with ${name}: exit 0 with the problem named, output of bounded size`, async () => {
+    const dir = folderOf(name.replace(/\W+/g, '-'), files());
+    const run = await netpath('trace', dir, '--dst', '10.96.0.10', '--dport', '80', '--src', '203.0.113.9', '--json');
+    assertExplained(run, `netpath trace on ${name}`);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(`${run.stderr}${run.stdout}`, says);
+    assert.ok(run.stdout.length < 1_000_000, `${name}: ${run.stdout.length} characters of JSON`);
+    assert.doesNotThrow(() => JSON.parse(run.stdout));
+  });
+}
