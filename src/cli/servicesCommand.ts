@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { formatServices } from './formatServices';
 import { CliError, type CliIo } from './io';
 import { loadAnalysis } from './loadAnalysis';
+import { safeJson } from './terminalText';
 
 export const SERVICES_USAGE = 'usage: netpath services <dir> [--json]';
 
@@ -20,7 +21,7 @@ export async function runServices(args: string[], io: CliIo): Promise<number> {
   if (!folder || extra.length > 0) throw new CliError(`services needs exactly one snapshot folder (${SERVICES_USAGE}).`);
   const analysis = await loadAnalysis(folder, io);
   if (parsed.values.json) {
-    io.stdout(`${JSON.stringify({ mode: analysis.services.mode, services: analysis.services.services, warnings: analysis.services.warnings }, null, 2)}\n`);
+    io.stdout(`${safeJson({ mode: analysis.services.mode, services: analysis.services.services, warnings: analysis.services.warnings })}\n`);
   } else {
     io.stdout(formatServices(analysis));
   }

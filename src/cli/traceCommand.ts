@@ -10,6 +10,7 @@ import { tracePacket } from '../core/trace/tracePacket';
 import { formatTrace } from './formatTrace';
 import { CliError, type CliIo } from './io';
 import { loadAnalysis } from './loadAnalysis';
+import { safeJson } from './terminalText';
 
 export const TRACE_USAGE =
   'usage: netpath trace <dir> --dst <ip> --dport <port> [--proto tcp|udp|sctp] [--src <ip>] [--sport <port>] [--json]';
@@ -77,6 +78,6 @@ export async function runTrace(args: string[], io: CliIo): Promise<number> {
   const analysis = await loadAnalysis(folder, io);
   const result = tracePacket(analysis, packet);
   if (!sourceGiven) result.assumptions.unshift(`the source is ${DEFAULT_SOURCE}, a client outside the cluster (no --src given)`);
-  io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : formatTrace(result));
+  io.stdout(json ? `${safeJson(result)}\n` : formatTrace(result));
   return 0;
 }

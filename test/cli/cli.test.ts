@@ -111,3 +111,16 @@ test('control characters in node-sourced comments are shown escaped, never sent 
   assert.ok(!run.stdout.includes('\u001b'), 'no raw escape character reaches the terminal');
   assert.match(run.stdout, /\\u001b\[31mred/);
 });
+
+test('--json escapes C1 controls and bidirectional overrides, and still parses back to the same text', () => {
+  const folder = join(scratch, 'bidi');
+  mkdirSync(folder);
+  const comment = 'ns/a:b has no endpoints \u009b31m \u202eevil';
+  writeFileSync(join(folder, 'iptables-save.txt'), `*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m comment --comment "${comment}" -j DROP\nCOMMIT\n`);
+  writeFileSync(join(folder, 'route-local.txt'), 'local 10.0.0.1 dev eth0\n');
+  const run = netpath('trace', folder, '--dst', '10.9.9.9', '--dport', '80', '--json');
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(!/[\u0080-\u009f\u202a-\u202e]/.test(run.stdout), 'no raw C1 or bidi character in the output');
+  assert.match(run.stdout, /\\u009b31m \\u202eevil/);
+  assert.ok(JSON.parse(run.stdout).outcomes[0].steps.at(-1).rule.includes(comment));
+});

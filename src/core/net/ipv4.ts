@@ -15,8 +15,11 @@ export interface Prefix4 {
 }
 
 /** The address as an unsigned 32-bit number, or undefined when the text is not a dotted-quad IPv4 address. */
+const DOTTED_QUAD = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
 export function parseIPv4(text: string): number | undefined {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
+  // ipaddr.js throws (slowly) inside its validity check on text that is not an address: look at the shape first.
+  if (!DOTTED_QUAD.test(text) || !ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
   const [a, b, c, d] = ipaddr.IPv4.parse(text).octets;
   return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 }
