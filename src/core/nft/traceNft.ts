@@ -74,6 +74,8 @@ class NftTracer {
   readonly #chainIndex = new Map<NftTable, Map<string, NftChain>>();
   readonly #setIndex = new Map<NftTable, Map<string, NftSet>>();
   #branches = 1;
+  /** The chains jumped into and not yet left, to tell a loop from deep nesting. */
+  readonly #active: NftChain[] = [];
   /** `ns/name:port` of the first Service chain or no-endpoint entry the packet reached. */
   #service: string | null = null;
 
@@ -371,6 +373,10 @@ class NftTracer {
           this.#warnings.add(`${this.#where(context, chain, rule)}: ${verdict.kind} to chain ${verdict.target}, which is not in the table`);
           return [{ type: 'next', flow }];
         }
+        if (target === chain || this.#active.includes(target)) {
+          this.#warnings.add(`${this.#where(context, chain, rule)}: ${verdict.kind} to ${target.name} would loop (nft refuses such rulesets); not followed`);
+          return [{ type: 'next', flow }];
+        }
         if (depth >= MAX_JUMP_DEPTH) {
           this.#warnings.add(`${this.#where(context, chain, rule)}: jumps nest deeper than ${MAX_JUMP_DEPTH}; not followed`);
           return [{ type: 'next', flow }];
@@ -380,9 +386,14 @@ class NftTracer {
         const text = `${verdict.kind === 'jump' ? 'Jumps' : 'Goes'} to ${target.name}${about ? `: ${lowerFirst(about)}` : '.'}`;
         const entered = withStep(flow, this.#step(context, chain, rule, sentence([...notes, text], rule)));
         const effects: Effect[] = [];
-        for (const end of this.#chain(context, target, entered, depth + 1)) {
-          if (end.end === 'continue') effects.push({ type: verdict.kind === 'jump' ? 'next' : 'return', flow: end.flow });
-          else effects.push({ type: 'final', flow: end.flow, verdict: end.end, rule: end.rule });
+        this.#active.push(chain);
+        try {
+          for (const end of this.#chain(context, target, entered, depth + 1)) {
+            if (end.end === 'continue') effects.push({ type: verdict.kind === 'jump' ? 'next' : 'return', flow: end.flow });
+            else effects.push({ type: 'final', flow: end.flow, verdict: end.end, rule: end.rule });
+          }
+        } finally {
+          this.#active.pop();
         }
         return effects;
       }
@@ -397,13 +408,9 @@ class NftTracer {
       if (expr.map.kind !== 'inline') return unsure('numgen with a named map');
       if (numgen.mode === 'inc') this.#warnings.add(`${this.#where(context, chain, rule)}: numgen inc is round-robin; treated as equal shares`);
       this.#assumptions.add(ASSUME_NUMGEN);
-      const groups = new Map<number, number>();
-      let missing = 0;
-      for (let value = numgen.offset; value < numgen.offset + numgen.mod; value++) {
-        const index = expr.map.entries.findIndex((entry) => entry.key.length === 1 && numberMatches(value, entry.key[0]) === true);
-        if (index === -1) missing++;
-        else groups.set(index, (groups.get(index) ?? 0) + 1);
-      }
+      const counted = countNumgenValues(numgen, expr.map.entries);
+      if (!counted) return unsure(`numgen random mod ${numgen.mod} with map keys the tracer cannot count`);
+      const { groups, missing } = counted;
       if (this.#branches + groups.size > MAX_BRANCHES) {
         this.#warnings.add(`more than ${MAX_BRANCHES} branches; the split at ${this.#where(context, chain, rule)} is not followed`);
         return unsure('too many branches');
@@ -691,6 +698,42 @@ function describeMatch(expr: Extract<NftExpr, { kind: 'match' }>): string {
   return `${left} ${expr.op === '==' ? '' : `${expr.op} `}${right}`;
 }
 
+/** Above this many values, numgen shares are counted from the map's keys instead of value by value. */
+const NUMGEN_VALUE_WALK_LIMIT = 65_536;
+
+/**
+ * How many of numgen's values each map entry takes (by entry index), and how many no entry takes. Small moduli
+ * are walked value by value; large ones are counted from single-number and range keys, which nft keeps disjoint.
+ */
+function countNumgenValues(
+  numgen: { mod: number; offset: number },
+  entries: { key: NftKey }[],
+): { groups: Map<number, number>; missing: number } | undefined {
+  const groups = new Map<number, number>();
+  const first = numgen.offset;
+  const last = numgen.offset + numgen.mod - 1;
+  if (numgen.mod <= NUMGEN_VALUE_WALK_LIMIT) {
+    let missing = 0;
+    for (let value = first; value <= last; value++) {
+      const index = entries.findIndex((entry) => entry.key.length === 1 && numberMatches(value, entry.key[0]) === true);
+      if (index === -1) missing++;
+      else groups.set(index, (groups.get(index) ?? 0) + 1);
+    }
+    return { groups, missing };
+  }
+  let taken = 0;
+  for (const [index, entry] of entries.entries()) {
+    const range = entry.key.length === 1 ? /^(\d+)(?:-(\d+))?$/.exec(entry.key[0]) : null;
+    if (!range) return undefined;
+    const low = Math.max(first, Number(range[1]));
+    const high = Math.min(last, Number(range[2] ?? range[1]));
+    if (high < low) continue;
+    groups.set(index, high - low + 1);
+    taken += high - low + 1;
+  }
+  return { groups, missing: numgen.mod - taken };
+}
+
 /** Outcomes with the same fate are one outcome; their shares add up. */
 function mergeOutcomes(outcomes: TraceOutcome[]): TraceOutcome[] {
   const merged = new Map<string, TraceOutcome>();
@@ -701,6 +744,9 @@ function mergeOutcomes(outcomes: TraceOutcome[]): TraceOutcome[] {
     if (existing) existing.probability += outcome.probability;
     else merged.set(key, { ...outcome });
   }
-  return [...merged.values()];
+  // Adding many small shares can overshoot 1 by a rounding error; a share is never above 1.
+  const values = [...merged.values()];
+  for (const outcome of values) outcome.probability = Math.min(1, outcome.probability);
+  return values;
 }
 
