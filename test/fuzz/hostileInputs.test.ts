@@ -49,11 +49,6 @@ function summary(reply: FuzzReply): string {
 const OPEN_BUGS: Record<string, string> = {
   'nft.txt: a 10 MB nft rule with an unbalanced quote':
     'src/core/nft/nftTokens.ts: the quoted-string pattern overflows the stack on a ~10 MB unclosed quote, and parseNft throws RangeError',
-  'nft.txt: a 1 MB nft line of opening braces':
-    'src/core/nft/parseNft.ts quotes the whole 1 MB statement in its diagnostic (regression case nft-long-line-in-message)',
-  'ipvsadm.txt: a million junk lines': 'src/core/ipvs/parseIpvsadm.ts keeps one diagnostic per bad line (~66 bytes per input byte, and 40 s for 10 MB)',
-  'ipset.txt: a million junk lines': 'src/core/ipset/parseIpset.ts keeps one diagnostic per bad line (~66 bytes per input byte)',
-  'nft.txt: a million junk lines': 'src/core/nft/parseNft.ts keeps one diagnostic per bad line (~66 bytes per input byte)',
 };
 
 for (const { name, file, text } of [...tenMegabyteLines(), ...manyJunkLines()]) {

@@ -4,7 +4,7 @@
  * built later by ipsetMatch.ts. It never throws: text it cannot place becomes a line-numbered diagnostic.
  */
 
-import type { Diagnostic, ParseResult } from '../diagnostics';
+import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
 import type { IpsetCollection, IpsetDimension, IpsetMember, IpsetSet } from './model';
 
 const MAX_CHARS = 64 * 1024 * 1024;
@@ -23,10 +23,8 @@ const MEMBER_FLAGS = new Set(['nomatch']);
 type Draft = { -readonly [K in keyof IpsetSet]: IpsetSet[K] } & { members: IpsetMember[] };
 
 export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetCollection> {
-  const diagnostics: Diagnostic[] = [];
-  const diag = (line: number, severity: Diagnostic['severity'], message: string): void => {
-    diagnostics.push({ file, line, severity, message });
-  };
+  const diagnostics = new DiagnosticList(file);
+  const diag = (line: number, severity: Diagnostic['severity'], message: string): void => diagnostics.add(line, severity, message);
   if (text.length > MAX_CHARS) {
     diag(0, 'error', `the file is larger than ${MAX_CHARS} characters; only the beginning was read`);
     text = text.slice(0, MAX_CHARS);
@@ -122,7 +120,7 @@ export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetC
     sets: frozen,
     get: (name: string) => byName.get(name),
   };
-  return { value: collection, diagnostics };
+  return { value: collection, diagnostics: diagnostics.list() };
 }
 
 const FIELD_LABEL = /(?:^|\s)(?=(?:Name|Type|Revision|Header|Size in memory|References|Number of entries|Members):)/g;

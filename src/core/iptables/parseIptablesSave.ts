@@ -6,7 +6,7 @@
  * quotes, folded lines, and kube-proxy's test-fixture form.
  */
 
-import type { Diagnostic, ParseResult } from '../diagnostics';
+import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
 import type { Chain, Negatable, Rule, RuleMatch, RuleTarget, Ruleset, Table, TableName } from './model';
 import { parseRuleDetails, type RuleDetails } from './ruleDetails';
 import { scanRule } from './scanRule';
@@ -15,8 +15,6 @@ import { tokenizeRule } from './tokenize';
 /** Lines longer than this are refused with a diagnostic: no real rule comes close. */
 export const MAX_LINE_LENGTH = 64 * 1024;
 
-/** Diagnostics listed one by one; beyond these a file is junk, and one summary says how many more there were. */
-export const MAX_DIAGNOSTICS = 1000;
 
 const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
 
@@ -110,19 +108,10 @@ interface MutableChain extends Chain {
 }
 
 export function parseIptablesSave(text: string, file = 'iptables-save.txt'): ParseResult<Ruleset> {
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics = new DiagnosticList(file);
   const tables = new Map<string, Table>();
   const notices: { line: number; text: string }[] = [];
-  let unlisted = 0;
-  let unlistedSeverity: Diagnostic['severity'] = 'info';
-  const report = (line: number, severity: Diagnostic['severity'], message: string) => {
-    if (diagnostics.length < MAX_DIAGNOSTICS) {
-      diagnostics.push({ file, line, severity, message: shortenMessage(message) });
-      return;
-    }
-    unlisted++;
-    if (severity === 'error' || (severity === 'warning' && unlistedSeverity === 'info')) unlistedSeverity = severity;
-  };
+  const report = (line: number, severity: Diagnostic['severity'], message: string) => diagnostics.add(line, severity, shortenMessage(message));
 
   let table: Table | undefined;
   let lastRuleLine = 0;
@@ -254,10 +243,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   }
   flushPending();
   if (table) report(lineNumber, 'warning', `table ${table.name} ends without COMMIT (the file may be cut short)`);
-  if (unlisted > 0) {
-    diagnostics.push({ file, line: 0, severity: unlistedSeverity, message: `${unlisted} more problems like these are not listed (only the first ${MAX_DIAGNOSTICS} are)` });
-  }
-  return { value: { file, tables, notices }, diagnostics };
+  return { value: { file, tables, notices }, diagnostics: diagnostics.list() };
 }
 
 function declareChain(

@@ -5,7 +5,7 @@
  * It never throws: text it cannot place becomes a line-numbered diagnostic. Lookups live elsewhere.
  */
 
-import type { Diagnostic, ParseResult } from '../diagnostics';
+import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
 import type { IpvsCounters, IpvsListingForm, IpvsProtocol, IpvsTable, RealServer, VirtualServer } from './model';
 
 /** Larger inputs are cut here (with an error diagnostic) so a runaway file cannot stall the editor. */
@@ -42,10 +42,8 @@ type VirtualServerDraft = { -readonly [K in keyof VirtualServer]: VirtualServer[
 };
 
 export function parseIpvsadm(text: string, file = 'ipvsadm.txt'): ParseResult<IpvsTable> {
-  const diagnostics: Diagnostic[] = [];
-  const diag = (line: number, severity: Diagnostic['severity'], message: string): void => {
-    diagnostics.push({ file, line, severity, message });
-  };
+  const diagnostics = new DiagnosticList(file);
+  const diag = (line: number, severity: Diagnostic['severity'], message: string): void => diagnostics.add(line, severity, message);
   if (text.length > MAX_CHARS) {
     diag(0, 'error', `the file is larger than ${MAX_CHARS} characters; only the beginning was read`);
     text = text.slice(0, MAX_CHARS);
@@ -88,13 +86,13 @@ export function parseIpvsadm(text: string, file = 'ipvsadm.txt'): ParseResult<Ip
   }
 
   const form: IpvsListingForm = reader.form ?? (sawSaveLine ? 'save' : 'list');
-  if (servers.length === 0 && text.trim() !== '' && diagnostics.length === 0) {
+  if (servers.length === 0 && text.trim() !== '' && diagnostics.count === 0) {
     diag(0, 'info', 'no virtual servers are defined (IPVS table is empty)');
   }
 
   // Save-form and listing lines may be mixed; keep file order.
   const virtualServers: VirtualServer[] = servers.sort((a, b) => a.line - b.line).map((draft) => ({ ...draft }));
-  return { value: { file, form, version, virtualServers }, diagnostics };
+  return { value: { file, form, version, virtualServers }, diagnostics: diagnostics.list() };
 }
 
 type Diag = (line: number, severity: Diagnostic['severity'], message: string) => void;

@@ -5,7 +5,7 @@
  * with its line. Meaning for packets lives in the tracer.
  */
 
-import type { Diagnostic, ParseResult } from '../diagnostics';
+import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
 import type { NftBaseChainInfo, NftChain, NftRule, NftRuleset, NftSet, NftTable } from './model';
 import { braceBalance, joinTokens, tokenizeLine, type NftToken } from './nftTokens';
 import { parseNftJson } from './parseNftJson';
@@ -53,9 +53,9 @@ interface Pending {
 }
 
 export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset> {
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics = new DiagnosticList(file);
   const ruleset: NftRuleset = { tables: [] };
-  const report = (line: number, severity: Diagnostic['severity'], message: string) => diagnostics.push({ file, line, severity, message });
+  const report = (line: number, severity: Diagnostic['severity'], message: string) => diagnostics.add(line, severity, message);
 
   let source = text;
   if (source.length > MAX_NFT_TEXT_CHARS) {
@@ -66,7 +66,7 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
   if (/^\s*\{/.test(source.slice(0, 64))) {
     // `nft -j list ruleset`: the same ruleset as JSON.
     const json = parseNftJson(source, file);
-    return { value: json.value, diagnostics: [...diagnostics, ...json.diagnostics] };
+    return { value: json.value, diagnostics: [...diagnostics.list(), ...json.diagnostics] };
   }
 
   const stack: Frame[] = [{ kind: 'top' }];
@@ -116,7 +116,7 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
     if (frame.kind === 'chain') report(frame.chain.line, 'error', `chain ${frame.chain.name} is not closed`);
     if (frame.kind === 'set') report(frame.set.line, 'error', `${frame.set.kind} ${frame.set.name} is not closed`);
   }
-  return { value: ruleset, diagnostics };
+  return { value: ruleset, diagnostics: diagnostics.list() };
 
   function close(frame: Frame, line: number): void {
     if (frame.kind === 'top') {
@@ -140,7 +140,7 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
       if (names.length === 2 && FAMILIES.has(names[0].text)) [family, name] = [names[0].text, names[1].text];
       else if (names.length === 1) name = names[0].text;
       if (name === undefined) {
-        report(line, 'error', `cannot read the table header "${joinTokens(tokens)}"; its contents are skipped`);
+        report(line, 'error', `cannot read the table header "${shorten(joinTokens(tokens))}"; its contents are skipped`);
         stack.push({ kind: 'skip', depth: 1 });
         return true;
       }

@@ -4,7 +4,7 @@
  * The local table is what makes a destination "local" for routing and for `-m addrtype --dst-type LOCAL`.
  */
 
-import type { Diagnostic, ParseResult } from '../diagnostics';
+import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
 import { parseIPv4, parsePrefix4, prefixContains, type Prefix4 } from '../net/ipv4';
 
 export interface RouteEntry {
@@ -33,24 +33,13 @@ const ROUTE_TYPES = new Set([
   'anycast',
 ]);
 
-/** Diagnostics listed one by one; beyond these a file is junk, and one summary says how many more there were. */
-const MAX_DIAGNOSTICS = 1000;
-
 /** Keywords of `ip route` output that take one value. */
 const VALUE_KEYWORDS = new Set(['dev', 'scope', 'src', 'via', 'proto', 'metric', 'table', 'mtu', 'realm', 'pref', 'expires', 'onlink']);
 
 export function parseRoutes(text: string, file: string): ParseResult<RouteEntry[]> {
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics = new DiagnosticList(file);
   const entries: RouteEntry[] = [];
-  let unlisted = 0;
-  let unlistedSeverity: Diagnostic['severity'] = 'warning';
-  const report = (line: number, severity: Diagnostic['severity'], message: string) => {
-    if (diagnostics.length < MAX_DIAGNOSTICS) diagnostics.push({ file, line, severity, message });
-    else {
-      unlisted++;
-      if (severity === 'error') unlistedSeverity = 'error';
-    }
-  };
+  const report = (line: number, severity: Diagnostic['severity'], message: string) => diagnostics.add(line, severity, message);
   if (text.trim() === '') {
     // Every node has routes (lo's at least): an empty file means the command's output was lost.
     report(0, 'warning', 'the file is empty, but every node has routes (lo at least): the output was lost, so no route is known');
@@ -92,10 +81,7 @@ export function parseRoutes(text: string, file: string): ParseResult<RouteEntry[
     }
     entries.push(entry);
   }
-  if (unlisted > 0) {
-    diagnostics.push({ file, line: 0, severity: unlistedSeverity, message: `${unlisted} more problems like these are not listed (only the first ${MAX_DIAGNOSTICS} are)` });
-  }
-  return { value: entries, diagnostics };
+  return { value: entries, diagnostics: diagnostics.list() };
 }
 
 function isDigit(code: number): boolean {
