@@ -25,7 +25,7 @@ export async function packageVsix(): Promise<string> {
   if (built.status !== 0) throw new Error(`the production build failed:\n${built.stdout}${built.stderr}`);
   const vsix = join(staging, 'kube-netpath.vsix');
   const vsce = join(ROOT, 'node_modules/@vscode/vsce/vsce');
-  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], { cwd: staging, encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--skip-license', '--out', vsix], { cwd: staging, encoding: 'utf8', timeout: 120_000 });
   if (result.status !== 0) throw new Error(`vsce package failed:\n${result.stdout}${result.stderr}`);
   return vsix;
 }
