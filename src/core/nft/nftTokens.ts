@@ -20,7 +20,9 @@ export interface TokenizedLine {
 }
 
 /** Quoted strings, punctuation, a `#` comment to the end of the line, or a run of anything else. */
-const TOKEN = /"((?:[^"\\]|\\.)*)"?|([{},;])|(#.*)|([^\s{},;"#]+)|\s+/gy;
+// The quoted part is written as an unrolled loop: a plain run, then escapes each followed by a plain run, so a
+// multi-megabyte string does not make the regex engine recurse once per character.
+const TOKEN = /"([^"\\]*(?:\\.[^"\\]*)*)"?|([{},;])|(#.*)|([^\s{},;"#]+)|\s+/gy;
 
 export function tokenizeLine(source: string, line: number): TokenizedLine {
   const tokens: NftToken[] = [];
