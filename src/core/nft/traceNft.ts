@@ -24,6 +24,8 @@ export interface NftTraceInput {
 const MAX_JUMP_DEPTH = 16;
 /** Branches beyond this many (numgen splits inside numgen splits) are not followed. */
 const MAX_BRANCHES = 20000;
+/** A branch whose path is this many steps long counts as one more branch against MAX_BRANCHES. */
+const STEPS_PER_BRANCH = 100;
 
 export const ASSUME_FIRST_PACKET = 'first packet of a new connection: ct state is new, and nat chains are consulted';
 export const ASSUME_NO_AFFINITY = 'no session-affinity entry exists yet for this client (ip saddr @affinity-… does not match)';
@@ -411,11 +413,13 @@ class NftTracer {
       const counted = countNumgenValues(numgen, expr.map.entries);
       if (!counted) return unsure(`numgen random mod ${numgen.mod} with map keys the tracer cannot count`);
       const { groups, missing } = counted;
-      if (this.#branches + groups.size > MAX_BRANCHES) {
+      // Each new branch copies the path so far, so a long path costs more of the budget than a short one.
+      const cost = groups.size * (1 + Math.floor(flow.steps.length / STEPS_PER_BRANCH));
+      if (this.#branches + cost > MAX_BRANCHES) {
         this.#warnings.add(`more than ${MAX_BRANCHES} branches; the split at ${this.#where(context, chain, rule)} is not followed`);
         return unsure('too many branches');
       }
-      this.#branches += groups.size;
+      this.#branches += cost;
       const effects: Effect[] = [];
       for (const [index, count] of groups) {
         const entry = expr.map.entries[index];
