@@ -146,3 +146,39 @@ test('keyboard-interactive prompts reach the Prompter with their echo flags and 
     { prompt: 'One-time code: ', echo: true },
   ]);
 });
+
+/** Every file under a folder, read as text. */
+async function allFileText(folder: string): Promise<string> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  const texts = await Promise.all(
+    entries.filter((entry) => entry.isFile()).map((entry) => readFile(join(entry.parentPath ?? entry.path, entry.name), 'utf8')),
+  );
+  return texts.join('\n');
+}
+
+test('a collection authenticated by password leaves the password nowhere: not in the snapshot, the log, the progress or the ssh folder', async () => {
+  offered = ['password'];
+  const { collectFromHost } = await import('../../src/node/collect/collectFromHost');
+  const outDir = join(home, 'snapshot');
+  const logged: string[] = [];
+  const progress: string[] = [];
+  const result = await collectFromHost({
+    target: 'srv',
+    outDir,
+    sudo: false,
+    resolveContext: context,
+    log: (line) => logged.push(line),
+    onProgress: (step) => progress.push(JSON.stringify(step)),
+    prompter: {
+      confirmNewHostKey: async () => false,
+      askPassword: async (_user, _host, attempt) => (attempt === 1 ? 'wrong-guess-7f3a' : 'sesame'),
+    },
+  });
+  assert.ok(result, 'the collection finished');
+  const everything = [await allFileText(outDir), await allFileText(home), logged.join('\n'), progress.join('\n'), JSON.stringify(result)].join('\n');
+  assert.match(await allFileText(outDir), /ran: /, 'the snapshot holds what the commands printed, so the search below reads real files');
+  for (const secret of ['sesame', 'wrong-guess-7f3a']) {
+    assert.equal(everything.includes(secret), false, `"${secret}" was written somewhere`);
+  }
+});
