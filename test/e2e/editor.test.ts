@@ -167,14 +167,16 @@ describe('Kube Netpath in a VS Code web workbench', { skip: missing }, () => {
   });
 
   it('traces a Service from the tree context menu and shows the outcome table', async () => {
-    // On a busy machine the menu can close before the click lands; try the context menu a second time.
+    // On a busy machine the menu can close before the click lands; open the context menu again, up to four times.
     const portKind = page.locator('.quick-input-list .monaco-list-row', { hasText: 'ClusterIP' }).first();
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 4; attempt++) {
       await page.locator('.monaco-list-row', { hasText: 'shop/web:http' }).click({ button: 'right' });
       const item = page.locator('.context-view .action-item', { hasText: 'Trace This Service' }).first();
       await item.waitFor();
+      await item.hover();
       await item.click();
-      if (await portKind.waitFor({ timeout: 15_000 }).then(() => true, () => false)) break;
+      if (await portKind.waitFor({ timeout: 10_000 }).then(() => true, () => false)) break;
+      await screenshot(`context-menu-attempt-${attempt + 1}`);
       await page.keyboard.press('Escape');
     }
     await quickPick('ClusterIP');
