@@ -35,6 +35,13 @@ test('a real server\'s share comes from its weight among the virtual server\'s',
   assert.match(at(weighted, 7, '0      0')!.markdown, /weight 0 takes no new connections/i);
 });
 
+test('under rr every real server with weight above 0 gets an equal share, whatever its weight', () => {
+  const roundRobin = weighted.map((text) => text.replace(' wrr', ' rr'));
+  assert.match(at(roundRobin, 5, '10.244.1.5')!.markdown, /\*\*50%\*\*/);
+  assert.match(at(roundRobin, 6, '10.244.2.6')!.markdown, /\*\*50%\*\*/);
+  assert.match(at(roundRobin, 7, '10.244.3.7')!.markdown, /\*\*0%\*\*/);
+});
+
 test('schedulers, forwarding and persistence say what they do', () => {
   assert.match(at(weighted, 4, 'wrr')!.markdown, /weighted round robin/);
   assert.match(at(weighted, 5, 'Masq')!.markdown, /masquerading/);

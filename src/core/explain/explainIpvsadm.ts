@@ -1,9 +1,11 @@
 /**
  * Explains words in `ipvsadm -Ln` output: a virtual server names its Service, a real server gets its share
- * from the scheduler and the weights, and `rr`, `Masq`, `persistent` say what they do. It reads the text of
+ * from the scheduler and the weights (as realServerShares computes it for traces), and `rr`, `Masq`, `persistent` say what they do. It reads the text of
  * the file itself (the block a real server belongs to), so it works even where the IPVS parser gave up.
  */
 
+import type { VirtualServer } from '../ipvs/model';
+import { realServerShares } from '../ipvs/realServerShares';
 import type { ServiceTree } from '../services/model';
 import { IPVS_FORWARDING, IPVS_SCHEDULERS } from './glossary';
 import { escapeMarkdown, formatShare, inlineCode } from './markdown';
@@ -41,12 +43,23 @@ function blockAround(lines: string[], index: number): { header: RegExpExecArray;
   return { header, real };
 }
 
-/** Share of new connections a real server receives under rr/wrr: its weight over the total. */
-function weightShare(real: RealServer[], address: string): number | undefined {
-  const total = real.reduce((sum, server) => sum + server.weight, 0);
-  const server = real.find((each) => each.address === address);
-  if (!server) return undefined;
-  return total > 0 ? server.weight / total : 0;
+/** The share of new connections each real server of the block gets, as realServerShares computes it. */
+function blockShares(header: RegExpExecArray, real: RealServer[]): Map<string, number> {
+  const address = splitAddressPort(header[2]!);
+  const shares = realServerShares({
+    protocol: header[1] as VirtualServer['protocol'],
+    address: address?.ip ?? '',
+    port: address?.port ?? 0,
+    scheduler: header[3]!,
+    flags: [],
+    realServers: real.map((server) => {
+      const at = splitAddressPort(server.address);
+      return { address: at?.ip ?? server.address, port: at?.port ?? 0, forward: server.forward, weight: server.weight, activeConn: undefined, inactiveConn: undefined, line: 0, raw: '' };
+    }),
+    line: 0,
+    raw: header[0],
+  });
+  return new Map(shares.map(({ share }, index) => [real[index]!.address, share]));
 }
 
 /** Explains the word at 1-based `line`, 0-based `column` of ipvsadm.txt, given all its lines. */
@@ -70,7 +83,7 @@ export function explainIpvsadmAt(lines: string[], line: number, column: number, 
     const matches = address ? servicesAtAddress(services, address.ip, address.port).filter((service) => service.protocol.toUpperCase() === virtual[1]) : [];
     const block = blockAround(lines, line - 1);
     const lead = `Virtual server ${escapeMarkdown(word)} (${virtual[1]}): IPVS takes packets to this address and port at LOCAL_IN and sends each new connection to one real server below.`;
-    const empty = block && block.real.length === 0 ? '\n\nIt has **no real servers**: packets fall through to the local stack, which refuses them.' : '';
+    const empty = block && block.real.length === 0 ? '\n\nIt has **no real servers**: IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".' : '';
     return result([lead + empty, ...matches.slice(0, 3).map((service) => describeService(service))].join('\n\n'));
   }
   const real = REAL.exec(text);
@@ -80,11 +93,10 @@ export function explainIpvsadmAt(lines: string[], line: number, column: number, 
     const parts = [`Real server ${escapeMarkdown(word)}: an endpoint of the virtual server above.`];
     if (block) {
       const scheduler = block.header[3]!;
-      const share = weightShare(block.real, word);
-      if (share !== undefined && (scheduler === 'rr' || scheduler === 'wrr')) {
-        parts.push(`With \`${scheduler}\` and weight ${real[3]} of ${block.real.reduce((sum, server) => sum + server.weight, 0)}, it gets **${formatShare(share)}** of new connections.`);
-      } else if (share !== undefined) {
-        parts.push(`The \`${escapeMarkdown(scheduler)}\` scheduler decides per connection; weight ${real[3]}.`);
+      const share = blockShares(block.header, block.real).get(word);
+      const total = block.real.reduce((sum, server) => sum + server.weight, 0);
+      if (share !== undefined) {
+        parts.push(`With \`${escapeMarkdown(scheduler)}\` and weight ${real[3]} of ${total}, it gets **${formatShare(share)}** of new connections.`);
       }
     }
     if (address) {

@@ -4,6 +4,9 @@
  * methods. Only fixed vocabulary lives here; explanations that depend on a snapshot are built in explain*.ts.
  */
 
+import { classifyChain } from '../iptables/vocabulary';
+import { IPVS_CHAINS } from '../ipvs/vocabulary';
+
 export const HOOKS: Record<string, string> = {
   PREROUTING: 'netfilter hook every packet arriving from outside passes first, before the routing decision; destination NAT (Service DNAT) happens here.',
   INPUT: 'netfilter hook for packets the routing decision delivers to this node itself (a local address).',
@@ -21,17 +24,12 @@ export const TABLES: Record<string, string> = {
 };
 
 /**
- * Chains kube-proxy writes only in IPVS mode; iptables-mode chains are described by classifyChain in
- * src/core/iptables/vocabulary.ts.
+ * Chains kube-proxy writes only in IPVS mode, with the IPVS vocabulary's sentences; iptables-mode chains (and the
+ * names both modes share) are described by classifyChain in src/core/iptables/vocabulary.ts.
  */
-export const IPVS_MODE_CHAINS: Record<string, string> = {
-  'KUBE-LOAD-BALANCER': 'IPVS mode: handles packets to LoadBalancer IPs (marks them for masquerade or sends them to the firewall chain).',
-  'KUBE-NODE-PORT': 'IPVS mode: marks NodePort traffic for masquerade unless the Service keeps the client address.',
-  'KUBE-SOURCE-RANGES-FIREWALL': 'IPVS mode: drops load-balancer traffic from sources outside the allowed ranges.',
-  'KUBE-IPVS-FILTER': 'IPVS mode: rejects packets to a Service IP bound to kube-ipvs0 but to a port no Service uses.',
-  'KUBE-IPVS-OUT-FILTER': 'IPVS mode: guards packets leaving through kube-ipvs0.',
-  'KUBE-LOOP-BACK': 'IPVS mode: masquerades hairpin traffic (a pod reaching itself through its Service).',
-};
+export const IPVS_MODE_CHAINS: Record<string, string> = Object.fromEntries(
+  IPVS_CHAINS.filter((term) => classifyChain(term.name).kind === 'other-kube').map((term) => [term.name, term.explanation]),
+);
 
 /** ipsets kube-proxy creates in IPVS mode (and that iptables rules test with -m set). */
 export const KUBE_IPSETS: Record<string, string> = {
