@@ -4,7 +4,7 @@
  * context.subscriptions. Nothing else in the extension registers anything.
  */
 
-import { isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { analyzeSnapshot } from '../core/analyze';
 import type { Analysis } from '../core/analyze';
@@ -18,8 +18,17 @@ import { untrustedOverrides } from './workspaceTrust';
 
 const OPENED_FOLDERS = 'kubeNetpath.openedFolders';
 
+/**
+ * Reads and analyses a snapshot folder with a status-bar progress. The analysis itself holds the extension
+ * host's thread (seconds on a 10,000-Service node), so the progress is shown before it starts.
+ */
 async function loadFolder(folder: string): Promise<Analysis> {
-  return analyzeSnapshot(await readSnapshotFolder(folder));
+  const title = `Kube Netpath: analysing ${basename(folder)}`;
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, async () => {
+    const snapshot = await readSnapshotFolder(folder);
+    await new Promise((resolve) => setImmediate(resolve));
+    return analyzeSnapshot(snapshot);
+  });
 }
 
 export function activate(context: vscode.ExtensionContext): void {

@@ -17,6 +17,8 @@ export interface TokenizedLine {
   handle?: number;
   /** The line without its trailing `#` comment, trimmed. */
   text: string;
+  /** A `"` string ran to the end of the line without its closing quote. */
+  unclosedQuote?: boolean;
 }
 
 /** Quoted strings, punctuation, a `#` comment to the end of the line, or a run of anything else. */
@@ -27,11 +29,16 @@ const TOKEN = /"([^"\\]*(?:\\.[^"\\]*)*)"?|([{},;])|(#.*)|([^\s{},;"#]+)|\s+/gy;
 export function tokenizeLine(source: string, line: number): TokenizedLine {
   const tokens: NftToken[] = [];
   let handle: number | undefined;
+  let unclosedQuote = false;
   let end = source.length;
   TOKEN.lastIndex = 0;
   let match: RegExpExecArray | null;
   while (TOKEN.lastIndex < source.length && (match = TOKEN.exec(source)) !== null) {
-    if (match[1] !== undefined) tokens.push({ text: match[1].replace(/\\(.)/g, '$1'), quoted: true, line });
+    if (match[1] !== undefined) {
+      tokens.push({ text: match[1].replace(/\\(.)/g, '$1'), quoted: true, line });
+      // The closing quote is optional in the pattern: the match is two longer than its content when it was there.
+      if (match[0].length !== match[1].length + 2) unclosedQuote = true;
+    }
     else if (match[2] !== undefined || match[4] !== undefined) tokens.push({ text: match[2] ?? match[4], quoted: false, line });
     else if (match[3] !== undefined) {
       end = match.index;
@@ -40,7 +47,7 @@ export function tokenizeLine(source: string, line: number): TokenizedLine {
       break;
     }
   }
-  return { tokens, handle, text: source.slice(0, end).trim() };
+  return { tokens, handle, text: source.slice(0, end).trim(), ...(unclosedQuote ? { unclosedQuote } : {}) };
 }
 
 /** Net brace depth change of a token list: `{` opens, `}` closes. */

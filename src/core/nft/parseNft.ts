@@ -81,7 +81,8 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
       report(lineNumber, 'error', `line longer than ${MAX_NFT_LINE_CHARS} characters; skipped`);
       continue;
     }
-    const { tokens, handle, text: lineText } = tokenizeLine(raw, lineNumber);
+    const { tokens, handle, text: lineText, unclosedQuote } = tokenizeLine(raw, lineNumber);
+    if (unclosedQuote) report(lineNumber, 'warning', 'a quote is not closed; the string runs to the end of the line');
     if (pending) {
       for (const token of tokens) pending.tokens.push(token);
       if (lineText) pending.texts.push(lineText);
