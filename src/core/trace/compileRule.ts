@@ -268,7 +268,8 @@ function moduleChecks(match: RuleMatch): Check[] {
       return checks;
     case 'icmp':
     case 'icmp6':
-      return [(packet) => fromBoolean(packet.proto === (match.module as string))];
+      // Traced packets are TCP, UDP or SCTP, never ICMP.
+      return [() => NO_MATCH];
     case 'multiport':
       for (const option of match.options) {
         if (option.name === 'dports' || option.name === 'destination-ports') checks.push(portListCheck(option, 'dport'));
