@@ -162,3 +162,8 @@ export function parseRuleDetails(tokens: Tokens, start: number): RuleDetails {
   if (negateNext) details.problems.push('a "!" with nothing after it');
   return details;
 }
+
+/** The first option with one of the names (without dashes), as a match module or target wrote it. */
+export function findOption(options: readonly RuleOption[] | undefined, ...names: string[]): RuleOption | undefined {
+  return options?.find((candidate) => names.includes(candidate.name));
+}

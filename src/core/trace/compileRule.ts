@@ -5,6 +5,7 @@
  */
 
 import type { Negatable, Rule, RuleMatch, RuleOption } from '../iptables/model';
+import { findOption } from '../iptables/ruleDetails';
 import { parsePrefix4, prefixContains } from '../net/ipv4';
 import type { LocalRoutes } from '../routes/localRoutes';
 import { combineAll, fromBoolean, MATCH, negate, NO_MATCH, unknown, type MatchResult } from './matchResult';
@@ -135,10 +136,6 @@ function markCheck(option: RuleOption, field: 'mark' | 'connmark'): Check {
   return (packet) => fromBoolean(((packet[field] & mask) >>> 0) === value >>> 0, option.negated);
 }
 
-function optionNamed(match: RuleMatch, ...names: string[]): RuleOption | undefined {
-  return match.options.find((option) => names.includes(option.name));
-}
-
 /** The states the first packet of a new connection has, given what NAT already did to it. */
 function connectionStates(packet: PacketState): Set<string> {
   if (packet.untracked) return new Set(['UNTRACKED']);
@@ -198,9 +195,9 @@ function setCheck(option: RuleOption): Check {
 }
 
 function statisticCheck(match: RuleMatch): Check {
-  const mode = optionNamed(match, 'mode')?.args[0];
-  const probabilityOption = optionNamed(match, 'probability');
-  const everyOption = optionNamed(match, 'every');
+  const mode = findOption(match.options, 'mode')?.args[0];
+  const probabilityOption = findOption(match.options, 'probability');
+  const everyOption = findOption(match.options, 'every');
   let probability: number | undefined;
   let reason = '';
   let negated = false;

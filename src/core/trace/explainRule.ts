@@ -4,6 +4,7 @@
  */
 
 import type { Rule, RuleOption } from '../iptables/model';
+import { findOption } from '../iptables/ruleDetails';
 import { classifyChain, MASQUERADE_MARK, parseKubeComment } from '../iptables/vocabulary';
 import type { PacketState } from './packetState';
 
@@ -15,10 +16,6 @@ export function formatShare(probability: number): string {
   return `${percent.toPrecision(2)}%`;
 }
 
-function option(options: RuleOption[] | undefined, ...names: string[]): RuleOption | undefined {
-  return options?.find((candidate) => names.includes(candidate.name));
-}
-
 /** Why the rule's conditions hold for this packet, as a short clause ("" when the rule matches everything). */
 function describeConditions(rule: Rule, packet: PacketState): string {
   const parts: string[] = [];
@@ -28,24 +25,24 @@ function describeConditions(rule: Rule, packet: PacketState): string {
   if (rule.source) parts.push(`source ${packet.src} ${rule.source.negated ? 'is not in' : 'is in'} ${rule.source.value}`);
   for (const match of rule.matches) {
     if (match.module === 'tcp' || match.module === 'udp' || match.module === 'sctp') {
-      const dport = option(match.options, 'dport', 'destination-port');
+      const dport = findOption(match.options, 'dport', 'destination-port');
       if (dport) parts.push(`${match.module.toUpperCase()} port ${packet.dport}${dport.negated ? ' is not' : ' matches'} ${dport.args[0]}`);
     } else if (match.module === 'addrtype') {
-      const dstType = option(match.options, 'dst-type');
-      const srcType = option(match.options, 'src-type');
+      const dstType = findOption(match.options, 'dst-type');
+      const srcType = findOption(match.options, 'src-type');
       if (dstType) parts.push(`destination ${packet.dst} is ${dstType.negated ? 'not ' : ''}a ${dstType.args[0]} address of this node`);
       if (srcType) parts.push(`source ${packet.src} is ${srcType.negated ? 'not ' : ''}a ${srcType.args[0]} address of this node`);
     } else if (match.module === 'mark') {
-      const mark = option(match.options, 'mark');
+      const mark = findOption(match.options, 'mark');
       if (mark) parts.push(`mark 0x${packet.mark.toString(16)} ${mark.negated ? 'does not match' : 'matches'} ${mark.args[0]}`);
     } else if (match.module === 'set') {
-      const set = option(match.options, 'match-set');
+      const set = findOption(match.options, 'match-set');
       if (set) parts.push(`the packet is ${set.negated ? 'not ' : ''}in ipset ${set.args[0]} (${set.args[1]})`);
     } else if (match.module === 'conntrack' || match.module === 'state') {
-      const state = option(match.options, 'ctstate', 'state');
+      const state = findOption(match.options, 'ctstate', 'state');
       if (state) parts.push(`connection state ${state.negated ? 'is not' : 'is'} ${state.args[0]}`);
     } else if (match.module === 'multiport') {
-      const ports = option(match.options, 'dports', 'destination-ports');
+      const ports = findOption(match.options, 'dports', 'destination-ports');
       if (ports) parts.push(`port ${packet.dport} is ${ports.negated ? 'not ' : ''}in ${ports.args[0]}`);
     }
   }
@@ -100,7 +97,7 @@ export function explainRule(rule: Rule, packet: PacketState, facts: StepFacts): 
         : 'DROP: the packet is discarded silently; the client times out.');
       break;
     case 'REJECT': {
-      const reply = option(target.options, 'reject-with')?.args[0] ?? 'icmp-port-unreachable';
+      const reply = findOption(target.options, 'reject-with')?.args[0] ?? 'icmp-port-unreachable';
       const why = comment.kind === 'no-endpoints' && comment.service ? `${comment.service} has no endpoints, so ` : '';
       sentences.push(`${why}REJECT with ${reply}: the client sees "connection refused".`);
       break;
@@ -109,10 +106,10 @@ export function explainRule(rule: Rule, packet: PacketState, facts: StepFacts): 
       sentences.push('RETURN to the calling chain.');
       break;
     case 'DNAT':
-      sentences.push(`DNAT: destination rewritten to ${facts.dnatTo ?? option(target.options, 'to-destination')?.args[0]}.`);
+      sentences.push(`DNAT: destination rewritten to ${facts.dnatTo ?? findOption(target.options, 'to-destination')?.args[0]}.`);
       break;
     case 'REDIRECT':
-      sentences.push(`REDIRECT to this node, port ${facts.dnatTo ?? option(target.options, 'to-ports')?.args[0]}.`);
+      sentences.push(`REDIRECT to this node, port ${facts.dnatTo ?? findOption(target.options, 'to-ports')?.args[0]}.`);
       break;
     case 'MASQUERADE':
       sentences.push(
@@ -122,7 +119,7 @@ export function explainRule(rule: Rule, packet: PacketState, facts: StepFacts): 
       );
       break;
     case 'SNAT':
-      sentences.push(`SNAT: the source is rewritten to ${option(target.options, 'to-source')?.args[0] ?? 'another address'}.`);
+      sentences.push(`SNAT: the source is rewritten to ${findOption(target.options, 'to-source')?.args[0] ?? 'another address'}.`);
       break;
     case 'MARK':
     case 'CONNMARK':

@@ -6,6 +6,7 @@
 
 import { ruleTargetName } from '../iptables/parseIptablesSave';
 import type { Chain, Rule, RuleOption, Ruleset } from '../iptables/model';
+import { findOption } from '../iptables/ruleDetails';
 import { parseKubeComment } from '../iptables/vocabulary';
 import { parseIPv4 } from '../net/ipv4';
 import { copyBranch, type Branch } from './branch';
@@ -48,10 +49,6 @@ function ruleRef(rule: Rule): RuleRef {
   return { table: rule.table, chain: rule.chain, line: rule.line, rule: rule.raw };
 }
 
-function option(options: RuleOption[], ...names: string[]): RuleOption | undefined {
-  return options.find((candidate) => names.includes(candidate.name));
-}
-
 function makeFrame(chain: Chain, branch: Branch): Frame {
   return { chain, cursor: 0, candidates: candidateRules(chain, branch.packet) };
 }
@@ -79,21 +76,21 @@ function applyMark(current: number, options: RuleOption[]): number | undefined {
     const [value, mask] = (text ?? '').split('/');
     return { value: Number(value) >>> 0, mask: mask === undefined ? 0xffffffff : Number(mask) >>> 0 };
   };
-  const setX = option(options, 'set-xmark');
+  const setX = findOption(options, 'set-xmark');
   if (setX) {
     const { value, mask } = read(setX.args[0]);
     return ((current & ~mask) ^ value) >>> 0;
   }
-  const set = option(options, 'set-mark');
+  const set = findOption(options, 'set-mark');
   if (set) {
     const { value, mask } = read(set.args[0]);
     return ((current & ~mask) | value) >>> 0;
   }
-  const or = option(options, 'or-mark');
+  const or = findOption(options, 'or-mark');
   if (or) return (current | read(or.args[0]).value) >>> 0;
-  const and = option(options, 'and-mark');
+  const and = findOption(options, 'and-mark');
   if (and) return (current & read(and.args[0]).value) >>> 0;
-  const xor = option(options, 'xor-mark');
+  const xor = findOption(options, 'xor-mark');
   if (xor) return (current ^ read(xor.args[0]).value) >>> 0;
   return undefined;
 }
@@ -230,9 +227,9 @@ function applyTarget(
       return 'go-on';
     case 'MARK':
     case 'CONNMARK': {
-      if (targetName === 'CONNMARK' && option(target.options, 'save-mark')) {
+      if (targetName === 'CONNMARK' && findOption(target.options, 'save-mark')) {
         packet.connmark = packet.mark;
-      } else if (targetName === 'CONNMARK' && option(target.options, 'restore-mark')) {
+      } else if (targetName === 'CONNMARK' && findOption(target.options, 'restore-mark')) {
         packet.mark = packet.connmark;
       } else {
         const field = targetName === 'MARK' ? 'mark' : 'connmark';
@@ -248,7 +245,7 @@ function applyTarget(
     case 'REDIRECT': {
       if (rule.table !== 'nat') return 'go-on';
       if (targetName === 'DNAT') {
-        const to = parseNatDestination(option(target.options, 'to-destination')?.args[0] ?? '', packet.dport);
+        const to = parseNatDestination(findOption(target.options, 'to-destination')?.args[0] ?? '', packet.dport);
         if (to.range) ctx.warn(`${rule.table} ${rule.chain} line ${rule.line}: DNAT to a range; the trace follows its first address and port.`);
         if (to.ip) {
           packet.dst = to.ip;
@@ -256,7 +253,7 @@ function applyTarget(
         }
         packet.dport = to.port;
       } else {
-        const ports = option(target.options, 'to-ports')?.args[0];
+        const ports = findOption(target.options, 'to-ports')?.args[0];
         const redirected = hook === 'OUTPUT' ? '127.0.0.1' : packet.dst;
         packet.dst = redirected;
         packet.dstNumber = parseIPv4(redirected) ?? packet.dstNumber;
@@ -280,7 +277,7 @@ function applyTarget(
       step(branch, hook, rule, 'NOTRACK: the packet is not tracked by conntrack, so no NAT applies to it.');
       return 'go-on';
     case 'CT':
-      if (option(target.options, 'notrack')) packet.untracked = true;
+      if (findOption(target.options, 'notrack')) packet.untracked = true;
       step(branch, hook, rule, explainRule(rule, packet, facts));
       return 'go-on';
   }
