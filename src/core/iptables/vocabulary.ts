@@ -210,5 +210,3 @@ export function splitServiceId(id: string): { namespace: string; name: string; p
 
 /** kube-proxy's masquerade bit in the packet mark (its --masquerade-bit, 14 by default). */
 export const MASQUERADE_MARK = 0x4000;
-/** kube-proxy's old drop bit (KUBE-MARK-DROP). */
-export const DROP_MARK = 0x8000;

@@ -50,7 +50,3 @@ export function parsePrefix4(text: string): Prefix4 | undefined {
 export function prefixContains(prefix: Prefix4, address: number): boolean {
   return ((address & prefix.mask) >>> 0) === prefix.network;
 }
-
-export function formatIPv4(address: number): string {
-  return `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`;
-}
