@@ -172,10 +172,45 @@ const ruleCursor = new TokenCursor();
 const optionCursor = new TokenCursor();
 
 /**
+ * The canonical form iptables-save prints, which is nearly every line of a real dump: `-A CHAIN`, the basic
+ * options with plain values, `-m module` blocks of `--options` with plain or `"quoted"` arguments, and at most one
+ * target at the end. A line it matches has none of the problems scanRule reports, so one native regex replaces
+ * the token walk; anything else (counters, escapes, typographic quotes, odd spacing, options in another order)
+ * takes the careful walk. Group 1 is the text before the target, 2 the chain, 3 `j` or `g`, 4 the target.
+ */
+const PLAIN_ARGUMENT = String.raw`(?:"[^"]*"|[^\s"!-]\S*)`;
+const LONG_OPTION = String.raw`(?: (?:! )?--[A-Za-z][\w-]*(?: ${PLAIN_ARGUMENT})*)`;
+const CANONICAL_RULE = new RegExp(
+  String.raw`^(-A ([^\s"]\S*)(?: (?:! )?-[sdpio] [^\s"!-]\S*)*(?: -m [^\s"!-]\S*${LONG_OPTION}*)*)(?: -([jg]) ([^\s"!-]\S*)${LONG_OPTION}*)?$`,
+);
+
+function scanCanonical(line: string, previousChain: string | undefined): RuleScan | undefined {
+  if (NEEDS_CAREFUL_PATH.test(line)) return undefined;
+  const match = CANONICAL_RULE.exec(line);
+  if (!match) return undefined;
+  const chain = match[2] === previousChain ? previousChain : match[2];
+  const target = match[4];
+  return {
+    appends: true,
+    chain,
+    target,
+    targetKind: match[3] === 'g' ? 'goto' : 'jump',
+    targetOffset: target === undefined ? -1 : match[1]!.length + 1,
+    problems: undefined,
+    unbalancedQuote: false,
+  };
+}
+
+/**
  * Scans one rule line. `previousChain` is the chain of the line before: rules of a chain stand together, so the
  * name is compared in place and the same string is returned instead of a fresh copy.
  */
 export function scanRule(line: string, previousChain?: string): RuleScan {
+  return scanCanonical(line, previousChain) ?? scanRuleByTokens(line, previousChain);
+}
+
+/** The token walk that handles every line, canonical or not; exported so tests can hold the fast path to it. */
+export function scanRuleByTokens(line: string, previousChain?: string): RuleScan {
   const cursor = ruleCursor.reset(line);
   let problems: string[] | undefined;
   let chain: string | undefined;
