@@ -94,10 +94,8 @@ class NftTracer {
     }
     if (!input.routes) this.#assumptions.add(ASSUME_NO_ROUTES);
     for (const table of input.nft.tables) {
-      const ingress = table.chains.filter((chain) => chain.base?.hook === 'ingress' || chain.base?.hook === 'egress');
-      if (ingress.length > 0) {
-        this.#warnings.add(`${tableLabel(table)} has ${ingress.map((chain) => `${chain.base!.hook} chain ${chain.name}`).join(', ')}, which run at the network device and are not traced`);
-      }
+      const warning = cached(deviceHookWarnings, table, () => deviceHookWarning(table));
+      if (warning) this.#warnings.add(warning);
     }
   }
 
@@ -634,6 +632,15 @@ function isRoutineMatch(expr: Extract<NftExpr, { kind: 'match' }>): boolean {
 const chainIndexes = new WeakMap<NftTable, Map<string, NftChain>>();
 const setIndexes = new WeakMap<NftTable, Map<string, NftSet>>();
 const baseChainLists = new WeakMap<NftTable, NftChain[]>();
+/** Per table: the warning about its ingress/egress chains, or '' when it has none. */
+const deviceHookWarnings = new WeakMap<NftTable, string>();
+
+/** Ingress and egress chains run at the network device, outside the hooks the tracer follows. */
+function deviceHookWarning(table: NftTable): string {
+  const device = table.chains.filter((chain) => chain.base?.hook === 'ingress' || chain.base?.hook === 'egress');
+  if (device.length === 0) return '';
+  return `${tableLabel(table)} has ${device.map((chain) => `${chain.base!.hook} chain ${chain.name}`).join(', ')}, which run at the network device and are not traced`;
+}
 
 function cached<K extends object, V>(store: WeakMap<K, V>, key: K, make: () => V): V {
   let value = store.get(key);
