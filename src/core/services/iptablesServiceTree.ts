@@ -6,9 +6,11 @@
 
 import type { Chain, Rule, Ruleset } from '../iptables/model';
 import { peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
+import { readEntryRule } from '../iptables/entryRule';
 import { scanOptions } from '../iptables/scanRule';
 import { classifyChain, parseKubeComment } from '../iptables/vocabulary';
 import { emptyService } from './emptyService';
+import { lazyService } from './lazyService';
 import type { Protocol } from '../trace/result';
 import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree, SourceRef } from './model';
 
@@ -23,20 +25,32 @@ function option(details: Details, module: string | undefined, name: string): str
   return undefined;
 }
 
-function dportOf(details: Details): number | undefined {
+const ENTRY_TARGET = /^KUBE-(SVC|SVL|EXT|FW|XLB)-/;
+
+interface EntryFields {
+  host: string | undefined;
+  protocol: Protocol;
+  dport: number | undefined;
+  comment: string | undefined;
+  localDestination: boolean;
+}
+
+/** What the first level needs from an entry rule: from its text when it has kube-proxy's shape, else parsed. */
+function entryFields(rule: Rule): EntryFields {
+  const fast = readEntryRule(rule.raw);
+  if (fast) return { ...fast, protocol: fast.protocol ?? 'tcp' };
+  const details = peekRuleDetails(rule);
   const port = option(details, details.protocol?.value, 'dport') ?? option(details, undefined, 'dport');
-  return port && /^\d+$/.test(port[0]) ? Number(port[0]) : undefined;
-}
-
-function protocolOf(details: Details): Protocol {
   const value = details.protocol?.value;
-  return value === 'udp' || value === 'sctp' ? value : 'tcp';
-}
-
-function hostOf(prefix: string | undefined): string | undefined {
-  if (!prefix) return undefined;
-  const [ip, bits] = prefix.split('/');
-  return bits === undefined || bits === '32' ? ip : undefined;
+  const destination = details.destination?.value;
+  const [ip, bits] = destination?.split('/') ?? [];
+  return {
+    host: ip !== undefined && (bits === undefined || bits === '32') ? ip : undefined,
+    protocol: value === 'udp' || value === 'sctp' ? value : 'tcp',
+    dport: port && /^\d+$/.test(port[0]) ? Number(port[0]) : undefined,
+    comment: details.comment,
+    localDestination: details.matches.some((match) => match.module === 'addrtype'),
+  };
 }
 
 /** The endpoint chains of a KUBE-SVC/SVL chain with each one's share of the traffic entering it. */
@@ -129,13 +143,11 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
   // Entry rules: KUBE-SERVICES (cluster, external and load-balancer IPs) and KUBE-NODEPORTS.
   for (const rule of nat?.chains.get('KUBE-SERVICES')?.rules ?? []) {
     const target = ruleTargetName(rule);
-    if (!target || !/^KUBE-(SVC|SVL|EXT|FW|XLB)-/.test(target)) continue;
-    const details = peekRuleDetails(rule);
-    const comment = parseKubeComment(details.comment);
-    const draft = draftFor(comment.service ?? target, protocolOf(details), rule.line);
-    const ip = hostOf(details.destination?.value);
-    const port = dportOf(details);
-    const address = ip !== undefined && port !== undefined ? { ip, port } : undefined;
+    if (!target || !ENTRY_TARGET.test(target)) continue;
+    const fields = entryFields(rule);
+    const comment = parseKubeComment(fields.comment);
+    const draft = draftFor(comment.service ?? target, fields.protocol, rule.line);
+    const address = fields.host !== undefined && fields.dport !== undefined ? { ip: fields.host, port: fields.dport } : undefined;
     if (comment.kind === 'external-ip') {
       if (address) draft.externalIPs.push(address);
     } else if (comment.kind === 'loadbalancer-ip') {
@@ -148,19 +160,19 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
   }
   for (const rule of nat?.chains.get('KUBE-NODEPORTS')?.rules ?? []) {
     const target = ruleTargetName(rule);
-    if (!target || !/^KUBE-(SVC|SVL|EXT|FW|XLB)-/.test(target)) continue;
-    const details = peekRuleDetails(rule);
-    const comment = parseKubeComment(details.comment);
-    const draft = draftFor(comment.service ?? target, protocolOf(details), rule.line);
-    draft.nodePort = dportOf(details) ?? draft.nodePort;
+    if (!target || !ENTRY_TARGET.test(target)) continue;
+    const fields = entryFields(rule);
+    const comment = parseKubeComment(fields.comment);
+    const draft = draftFor(comment.service ?? target, fields.protocol, rule.line);
+    draft.nodePort = fields.dport ?? draft.nodePort;
     assignChain(draft, target, false);
   }
 
   // Services without endpoints appear only as REJECT/DROP rules in the filter table.
   for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
     for (const rule of filter?.chains.get(chainName)?.rules ?? []) {
-      const details = peekRuleDetails(rule);
-      const comment = parseKubeComment(details.comment);
+      const fields = entryFields(rule);
+      const comment = parseKubeComment(fields.comment);
       if (!comment.service) continue;
       if (comment.kind === 'health-check') {
         // The health-check port is always TCP, whatever the Service's protocol: it marks the Service, not a port.
@@ -170,12 +182,11 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
         }
         continue;
       }
-      const draft = draftFor(comment.service, protocolOf(details), rule.line);
-      const ip = hostOf(details.destination?.value);
-      const port = dportOf(details);
+      const draft = draftFor(comment.service, fields.protocol, rule.line);
+      const ip = fields.host;
+      const port = fields.dport;
       if (comment.kind === 'no-endpoints') {
-        const isLocalType = details.matches.some((match) => match.module === 'addrtype');
-        if (isLocalType && port !== undefined) draft.nodePort ??= port;
+        if (fields.localDestination && port !== undefined) draft.nodePort ??= port;
         else if (ip && port !== undefined && chainName === 'KUBE-SERVICES') draft.clusterIP ??= { ip, port };
         else if (ip && port !== undefined && !draft.externalIPs.some((a) => a.ip === ip && a.port === port)) draft.externalIPs.push({ ip, port });
         addWarning(draft, `${comment.service} has no endpoints: kube-proxy REJECTs its traffic (filter ${chainName}, line ${rule.line}).`);
@@ -187,18 +198,47 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
   }
 
   const referenced = collectJumpTargets(ruleset);
-  for (const draft of drafts.values()) completeDraft(draft, nat?.chains, ref);
-
   // Chains kube-proxy no longer uses but did not delete.
   for (const chain of nat?.chains.values() ?? []) {
+    if (!chain.name.startsWith('KUBE-') || referenced.has(chain.name)) continue;
     const kind = classifyChain(chain.name).kind;
-    if ((kind === 'service' || kind === 'endpoint' || kind === 'external' || kind === 'service-local' || kind === 'firewall') && !referenced.has(chain.name)) {
+    if (kind === 'service' || kind === 'endpoint' || kind === 'external' || kind === 'service-local' || kind === 'firewall') {
       warnings.push(`${chain.name} (nat, line ${chain.line}) is not jumped to from anywhere: a stale chain.`);
     }
   }
-  const services = [...drafts.values()].map(toServiceInfo).sort((a, b) => a.id.localeCompare(b.id) || a.protocol.localeCompare(b.protocol));
-  return { mode: 'iptables', services, warnings };
+  const order = new Intl.Collator('en');
+  const sorted = [...drafts.values()].sort((a, b) => order.compare(a.id, b.id) || order.compare(a.protocol, b.protocol));
+  // Endpoints, paths and policies are read from the chains when a Service is first looked at.
+  const services = sorted.map((draft) => lazyService(draft, () => completeDraft(draft, nat?.chains, ref)));
+  let owners: Map<string, ServiceInfo> | undefined;
+  const chainOwner = (chain: string) => (owners ??= chainOwnersOf(sorted, services, nat?.chains)).get(chain);
+  return { mode: 'iptables', services, warnings, chainOwner };
 }
+
+/**
+ * Which Service each per-Service chain belongs to, following only rule targets (no rule is parsed): the entry
+ * chains found in KUBE-SERVICES and KUBE-NODEPORTS, and the firewall, external, service and endpoint chains they
+ * lead to. The first Service in the tree's order that reaches a chain owns it.
+ */
+function chainOwnersOf(drafts: Draft[], services: ServiceInfo[], chains: Map<string, Chain> | undefined): Map<string, ServiceInfo> {
+  const owners = new Map<string, ServiceInfo>();
+  drafts.forEach((draft, i) => {
+    const service = services[i]!;
+    const queue = [draft.firewallChain, draft.externalChain, draft.serviceChain, draft.localChain].filter((name): name is string => name !== undefined);
+    while (queue.length > 0) {
+      const name = queue.pop()!;
+      if (owners.has(name)) continue;
+      owners.set(name, service);
+      for (const rule of chains?.get(name)?.rules ?? []) {
+        const target = ruleTargetName(rule);
+        if (target && PER_SERVICE_CHAIN.test(target)) queue.push(target);
+      }
+    }
+  });
+  return owners;
+}
+
+const PER_SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|XLB|SEP)-/;
 
 function assignChain(draft: Draft, target: string, fromClusterIP: boolean): void {
   if (target.startsWith('KUBE-SVC-')) draft.serviceChain ??= target;
@@ -305,9 +345,4 @@ function completeDraft(draft: Draft, chains: Map<string, Chain> | undefined, ref
   if (draft.endpoints.length === 0 && !draft.warnings.some((warning) => warning.includes('no endpoints'))) {
     addWarning(draft, `${draft.id} has no endpoints in the nat table.`);
   }
-}
-
-function toServiceInfo(draft: Draft): ServiceInfo {
-  const { serviceChain: _s, localChain: _l, externalChain: _e, firewallChain: _f, ...info } = draft;
-  return info;
 }

@@ -69,4 +69,9 @@ export interface ServiceTree {
   services: ServiceInfo[];
   /** Node-wide findings: stale chains, mixed backends, files missing. */
   warnings: string[];
+  /**
+   * The Service a per-Service chain belongs to, for builders that compute a Service's `path` and `endpoints`
+   * only when first read (iptables mode): lookups by chain then need no Service expanded.
+   */
+  chainOwner?: (chain: string) => ServiceInfo | undefined;
 }

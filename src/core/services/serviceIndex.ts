@@ -18,32 +18,43 @@ const indexes = new WeakMap<ServiceTree, ServiceIndex>();
 export function serviceIndexOf(tree: ServiceTree): ServiceIndex {
   let index = indexes.get(tree);
   if (!index) {
-    index = buildIndex(tree.services);
+    index = buildIndex(tree.services, tree.chainOwner);
     indexes.set(tree, index);
   }
   return index;
 }
 
-function buildIndex(services: ServiceInfo[]): ServiceIndex {
-  const chains = new Map<string, ServiceInfo>();
+function buildIndex(services: ServiceInfo[], chainOwner: ServiceTree['chainOwner']): ServiceIndex {
+  let chains: Map<string, ServiceInfo> | undefined;
   const addresses = new Map<string, ServiceInfo>();
   const nodePorts = new Map<string, ServiceInfo>();
   const remember = <T>(map: Map<string, T>, key: string, value: T) => {
     if (!map.has(key)) map.set(key, value);
   };
   for (const service of services) {
-    for (const node of service.path) {
-      remember(chains, node.label, service);
-      for (const child of node.children) if (child.kind !== 'endpoint-chain') remember(chains, child.label, service);
-    }
-    for (const endpoint of service.endpoints) if (endpoint.chain) remember(chains, endpoint.chain, service);
     const entries = [service.clusterIP, ...service.externalIPs, ...service.loadBalancerIPs];
     for (const entry of entries) if (entry) remember(addresses, `${service.protocol} ${entry.ip} ${entry.port}`, service);
     if (service.nodePort !== null) remember(nodePorts, `${service.protocol} ${service.nodePort}`, service);
   }
   return {
-    byChain: (chain) => chains.get(chain),
+    byChain: (chain) => (chainOwner ? chainOwner(chain) : (chains ??= chainOwnersFromPaths(services)).get(chain)),
     byAddress: (proto, ip, port) => addresses.get(`${proto} ${ip} ${port}`),
     byNodePort: (proto, port) => nodePorts.get(`${proto} ${port}`),
   };
+}
+
+/** The chain map of a tree whose Services carry their paths already (IPVS and nftables modes). */
+function chainOwnersFromPaths(services: ServiceInfo[]): Map<string, ServiceInfo> {
+  const chains = new Map<string, ServiceInfo>();
+  const remember = (chain: string, service: ServiceInfo) => {
+    if (!chains.has(chain)) chains.set(chain, service);
+  };
+  for (const service of services) {
+    for (const node of service.path) {
+      remember(node.label, service);
+      for (const child of node.children) if (child.kind !== 'endpoint-chain') remember(child.label, service);
+    }
+    for (const endpoint of service.endpoints) if (endpoint.chain) remember(endpoint.chain, service);
+  }
+  return chains;
 }

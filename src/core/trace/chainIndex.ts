@@ -5,8 +5,9 @@
  */
 
 import type { Chain, Rule } from '../iptables/model';
+import { readEntryRule } from '../iptables/entryRule';
 import { scanOptions } from '../iptables/scanRule';
-import { parsePrefix4 } from '../net/ipv4';
+import { parseIPv4, parsePrefix4 } from '../net/ipv4';
 import type { PacketState } from './packetState';
 
 /** Chains shorter than this are not indexed: a plain walk is as fast. */
@@ -28,6 +29,12 @@ const INDEX_OPTIONS = ['-d', '--destination', '--dst', '-p', '--protocol', '--dp
  * scanning its text: parsing and caching the details of every rule in KUBE-SERVICES would hold them all in memory.
  */
 function indexKeys(rule: Rule): { destination?: number; dport?: string } {
+  const entry = readEntryRule(rule.raw);
+  if (entry) {
+    const destination = entry.host === undefined ? undefined : parseIPv4(entry.host);
+    if (destination !== undefined) return { destination };
+    return entry.protocol && entry.dport !== undefined ? { dport: `${entry.protocol}/${entry.dport}` } : {};
+  }
   const options = scanOptions(rule.raw, INDEX_OPTIONS);
   const destination = options.get('-d') ?? options.get('--destination') ?? options.get('--dst');
   if (destination && !destination.negated && destination.args[0]) {
