@@ -7,10 +7,9 @@
  */
 
 import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
-import type { Chain, Negatable, Rule, RuleMatch, RuleTarget, Ruleset, Table, TableName } from './model';
-import { parseRuleDetails, type RuleDetails } from './ruleDetails';
+import type { Chain, Rule, RuleTarget, Ruleset, Table } from './model';
 import { scanRule } from './scanRule';
-import { tokenizeRule } from './tokenize';
+import { RuleStore, SavedRule, StoredChain } from './storedRules';
 
 /** Lines longer than this are refused with a diagnostic: no real rule comes close. */
 export const MAX_LINE_LENGTH = 64 * 1024;
@@ -18,94 +17,7 @@ export const MAX_LINE_LENGTH = 64 * 1024;
 
 const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
 
-/** A rule whose details are parsed on first use. */
-class SavedRule implements Rule {
-  #details: RuleDetails | undefined;
-
-  constructor(
-    readonly table: TableName,
-    readonly chain: string,
-    readonly line: number,
-    readonly position: number,
-    readonly raw: string,
-    /** The `-j`/`-g` target found while scanning the line, kept so the chain graph needs no full parse. */
-    private readonly targetName: string | undefined,
-    /** Where `-j`/`-g` stands in the raw line, so the target's options can be read alone. */
-    private readonly targetOffset: number,
-  ) {}
-
-  private details(): RuleDetails {
-    this.#details ??= this.readDetails();
-    return this.#details;
-  }
-
-  /** The rule's details, parsed afresh unless already cached; reading them this way does not cache them. */
-  readDetails(): RuleDetails {
-    if (this.#details) return this.#details;
-    const tokens = tokenizeRule(this.raw);
-    return parseRuleDetails(tokens, ruleBodyStart(tokens.tokens));
-  }
-
-  get source(): Negatable<string> | undefined {
-    return this.details().source;
-  }
-  get destination(): Negatable<string> | undefined {
-    return this.details().destination;
-  }
-  get protocol(): Negatable<string> | undefined {
-    return this.details().protocol;
-  }
-  get inInterface(): Negatable<string> | undefined {
-    return this.details().inInterface;
-  }
-  get outInterface(): Negatable<string> | undefined {
-    return this.details().outInterface;
-  }
-  get fragment(): Negatable<true> | undefined {
-    return this.details().fragment;
-  }
-  get matches(): RuleMatch[] {
-    return this.details().matches;
-  }
-  get target(): RuleTarget | undefined {
-    return this.targetName === undefined ? undefined : this.details().target;
-  }
-  get comment(): string | undefined {
-    return this.details().comment;
-  }
-  get counters(): { packets: number; bytes: number } | undefined {
-    return this.details().counters;
-  }
-  /** The target's name without parsing the rest of the rule (used to build the chain graph). */
-  get targetChain(): string | undefined {
-    return this.targetName;
-  }
-
-  /** The text from `-j`/`-g` to the end of the line: the target and its options. */
-  get targetText(): string | undefined {
-    return this.targetOffset < 0 ? undefined : this.raw.slice(this.targetOffset);
-  }
-
-  /** The target with its options, read from the end of the line alone (nothing is cached). */
-  readTarget(): RuleTarget | undefined {
-    if (this.#details) return this.#details.target;
-    if (this.targetOffset < 0) return undefined;
-    return parseRuleDetails(tokenizeRule(this.raw.slice(this.targetOffset)), 0).target;
-  }
-}
-
-/** Index of the first token after `[p:b] -A CHAIN`. */
-function ruleBodyStart(tokens: string[]): number {
-  let i = 0;
-  if (tokens[i]?.startsWith('[')) i++;
-  return i + 2;
-}
-
 const COUNTER_PATTERN = /^\[(\d+):(\d+)\]$/;
-
-interface MutableChain extends Chain {
-  rules: Rule[];
-}
 
 export function parseIptablesSave(text: string, file = 'iptables-save.txt'): ParseResult<Ruleset> {
   const diagnostics = new DiagnosticList(file);
@@ -113,24 +25,30 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   const notices: { line: number; text: string }[] = [];
   const report = (line: number, severity: Diagnostic['severity'], message: string) => diagnostics.add(line, severity, shortenMessage(message));
 
+  const store = new RuleStore(text);
   let table: Table | undefined;
   let lastRuleLine = 0;
-  let lastChain: MutableChain | undefined;
-  let pending: { line: number; text: string } | undefined;
+  let lastChain: StoredChain | undefined;
+  // The rule waiting for possible folded continuation lines: its line, where its text stands, and the joined text.
+  let pendingLine = 0;
+  let pendingStart = 0;
+  let pendingEnd = 0;
+  let pendingText: string | undefined;
 
-  const chainOf = (name: string, line: number): MutableChain => {
+  const chainOf = (name: string, line: number): StoredChain => {
     const current = table!;
-    let chain = current.chains.get(name) as MutableChain | undefined;
+    let chain = current.chains.get(name) as StoredChain | undefined;
     if (!chain) {
       report(line, 'warning', `chain ${name} is used in table ${current.name} before it is declared`);
       const builtin = BUILTIN_CHAINS.has(name);
-      chain = { table: current.name, name, builtin, policy: builtin ? 'ACCEPT' : undefined, line, rules: [] };
+      chain = new StoredChain(store, current.name, name, builtin, builtin ? 'ACCEPT' : undefined, line, undefined);
       current.chains.set(name, chain);
     }
     return chain;
   };
 
-  const addRule = (lineNumber: number, raw: string) => {
+  const addRule = (lineNumber: number, start: number, end: number, joined: string | undefined) => {
+    const raw = joined ?? text.slice(start, end);
     const scan = scanRule(raw, lastChain?.table === table!.name ? lastChain.name : undefined);
     if (scan.unbalancedQuote) report(lineNumber, 'warning', 'a quote is not closed; read to the end of the line');
     if (!scan.appends) {
@@ -144,13 +62,14 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     const chain = lastChain && lastChain.name === scan.chain && lastChain.table === table!.name ? lastChain : chainOf(scan.chain, lineNumber);
     lastChain = chain;
     if (scan.problems) for (const problem of scan.problems) report(lineNumber, 'warning', problem);
-    chain.rules.push(new SavedRule(table!.name, chain.name, lineNumber, chain.rules.length + 1, raw, scan.target, scan.targetOffset));
+    chain.append(store.add(lineNumber, start, end, joined, scan.target, scan.targetOffset));
     lastRuleLine = lineNumber;
   };
 
   const flushPending = () => {
-    if (pending) addRule(pending.line, pending.text);
-    pending = undefined;
+    if (pendingLine > 0) addRule(pendingLine, pendingStart, pendingEnd, pendingText);
+    pendingLine = 0;
+    pendingText = undefined;
   };
 
   const length = text.length;
@@ -171,16 +90,17 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     }
     let line = text.slice(start, lineEnd);
     const first = line.charCodeAt(0);
-    if (first === 32 || first === 9) line = line.trim();
+    const trimmed = first === 32 || first === 9;
+    if (trimmed) line = line.trim();
     if (line.length === 0) {
       flushPending();
       continue;
     }
     const lead = line[0];
-    if (lead === '-' && pending && !/^(-A|--append)\s/.test(line)) {
+    if (lead === '-' && pendingLine > 0 && !/^(-A|--append)\s/.test(line)) {
       // A web page folded a long rule before one of its options: join it back.
-      report(lineNumber, 'info', `joined to the rule on line ${pending.line} as a folded line`);
-      pending.text = `${pending.text} ${line}`;
+      report(lineNumber, 'info', `joined to the rule on line ${pendingLine} as a folded line`);
+      pendingText = `${pendingText ?? text.slice(pendingStart, pendingEnd)} ${line}`;
       continue;
     }
     if (lead === '-' || (lead === '[' && COUNTER_PATTERN.test(line.slice(0, line.indexOf(' '))))) {
@@ -189,7 +109,10 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
         report(lineNumber, 'error', 'rule outside any table (a "*table" line must come first); skipped');
         continue;
       }
-      pending = { line: lineNumber, text: line };
+      pendingLine = lineNumber;
+      pendingStart = start;
+      pendingEnd = lineEnd;
+      pendingText = trimmed ? line : undefined;
       continue;
     }
     if (lead === '#') {
@@ -219,7 +142,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
         report(lineNumber, 'error', 'chain declaration outside any table; skipped');
         continue;
       }
-      declareChain(table, line, lineNumber, report);
+      declareChain(store, table, line, lineNumber, report);
       continue;
     }
     if (line === 'COMMIT') {
@@ -228,10 +151,10 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
       table = undefined;
       continue;
     }
-    if (pending && table) {
+    if (pendingLine > 0 && table) {
       // A web page folded a long rule onto the next line: join it back.
-      report(lineNumber, 'info', `joined to the rule on line ${pending.line} as a folded line`);
-      pending.text = `${pending.text} ${line}`;
+      report(lineNumber, 'info', `joined to the rule on line ${pendingLine} as a folded line`);
+      pendingText = `${pendingText ?? text.slice(pendingStart, pendingEnd)} ${line}`;
       continue;
     }
     flushPending();
@@ -246,7 +169,11 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   return { value: { file, tables, notices }, diagnostics: diagnostics.list() };
 }
 
+/** `[0:0]` counters are shared: tens of thousands of kube-proxy chains carry them. */
+const NO_COUNTS: { packets: number; bytes: number } = Object.freeze({ packets: 0, bytes: 0 });
+
 function declareChain(
+  store: RuleStore,
   table: Table,
   line: string,
   lineNumber: number,
@@ -254,26 +181,36 @@ function declareChain(
 ): void {
   // `:NAME POLICY [packets:bytes]`, read with indexOf: there are tens of thousands on a big node.
   const nameEnd = line.indexOf(' ', 1);
-  const name = (nameEnd === -1 ? line.slice(1) : line.slice(1, nameEnd)).trim();
+  let name: string;
+  let policyText: string | undefined;
+  let counterText: string | undefined;
+  if (nameEnd > 1 && line.endsWith(' - [0:0]') && line.length === nameEnd + 8) {
+    // The user chains of a dump: `:KUBE-SEP-… - [0:0]`.
+    name = line.slice(1, nameEnd);
+    policyText = '-';
+    counterText = '[0:0]';
+  } else {
+    name = (nameEnd === -1 ? line.slice(1) : line.slice(1, nameEnd)).trim();
+    const rest = nameEnd === -1 ? '' : line.slice(nameEnd + 1).trim();
+    const policyEnd = rest.indexOf(' ');
+    policyText = rest === '' ? undefined : policyEnd === -1 ? rest : rest.slice(0, policyEnd);
+    counterText = policyEnd === -1 ? undefined : rest.slice(policyEnd + 1).trim();
+  }
   if (!name) {
     report(lineNumber, 'error', 'chain declaration without a name');
     return;
   }
-  const rest = nameEnd === -1 ? '' : line.slice(nameEnd + 1).trim();
-  const policyEnd = rest.indexOf(' ');
-  const policyText = rest === '' ? undefined : policyEnd === -1 ? rest : rest.slice(0, policyEnd);
-  const counterText = policyEnd === -1 ? undefined : rest.slice(policyEnd + 1).trim();
   let policy: 'ACCEPT' | 'DROP' | undefined;
   if (policyText === 'ACCEPT' || policyText === 'DROP') policy = policyText;
   else if (policyText !== undefined && policyText !== '-') {
     report(lineNumber, 'warning', `unknown policy "${policyText}" for chain ${name}`);
   }
   let counters: { packets: number; bytes: number } | undefined;
-  if (counterText && counterText !== '[0:0]') {
+  if (counterText === '[0:0]') {
+    counters = NO_COUNTS;
+  } else if (counterText) {
     const counterMatch = COUNTER_PATTERN.exec(counterText);
     if (counterMatch) counters = { packets: Number(counterMatch[1]), bytes: Number(counterMatch[2]) };
-  } else if (counterText === '[0:0]') {
-    counters = { packets: 0, bytes: 0 };
   }
   const existing = table.chains.get(name);
   if (existing) {
@@ -282,16 +219,7 @@ function declareChain(
   }
   // kube-proxy's test fixtures write built-in chains as `:PREROUTING - [0:0]`; the kernel's policy is ACCEPT.
   const builtin = BUILTIN_CHAINS.has(name);
-  const chain: MutableChain = {
-    table: table.name,
-    name,
-    policy: builtin ? (policy ?? 'ACCEPT') : policy,
-    builtin,
-    line: lineNumber,
-    counters,
-    rules: [],
-  };
-  table.chains.set(name, chain);
+  table.chains.set(name, new StoredChain(store, table.name, name, builtin, builtin ? (policy ?? 'ACCEPT') : policy, lineNumber, counters));
 }
 
 /**
@@ -327,4 +255,13 @@ export function peekRuleTarget(rule: Rule): RuleTarget | undefined {
 /** The rule's text from its `-j`/`-g` on, when the parser recorded where that is. */
 export function ruleTargetText(rule: Rule): string | undefined {
   return rule instanceof SavedRule ? rule.targetText : undefined;
+}
+
+/**
+ * Visits the target name of every rule of a chain in order, without creating Rule objects when the chain came
+ * from parseIptablesSave: for passes over a whole dump such as the chain graph.
+ */
+export function forEachRuleTarget(chain: Chain, visit: (target: string | undefined) => void): void {
+  if (chain instanceof StoredChain) chain.eachTarget(visit);
+  else for (const rule of chain.rules) visit(rule.target?.name);
 }

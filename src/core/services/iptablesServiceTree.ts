@@ -5,7 +5,7 @@
  */
 
 import type { Chain, Rule, Ruleset } from '../iptables/model';
-import { peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
+import { forEachRuleTarget, peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
 import { readEntryRule } from '../iptables/entryRule';
 import { scanOptions } from '../iptables/scanRule';
 import { classifyChain, parseKubeComment } from '../iptables/vocabulary';
@@ -229,10 +229,11 @@ function chainOwnersOf(drafts: Draft[], services: ServiceInfo[], chains: Map<str
       const name = queue.pop()!;
       if (owners.has(name)) continue;
       owners.set(name, service);
-      for (const rule of chains?.get(name)?.rules ?? []) {
-        const target = ruleTargetName(rule);
+      const chain = chains?.get(name);
+      if (!chain) continue;
+      forEachRuleTarget(chain, (target) => {
         if (target && PER_SERVICE_CHAIN.test(target)) queue.push(target);
-      }
+      });
     }
   });
   return owners;
@@ -257,10 +258,9 @@ function collectJumpTargets(ruleset: Ruleset): Set<string> {
   const targets = new Set<string>();
   for (const table of ruleset.tables.values()) {
     for (const chain of table.chains.values()) {
-      for (const rule of chain.rules) {
-        const target = ruleTargetName(rule);
+      forEachRuleTarget(chain, (target) => {
         if (target) targets.add(target);
-      }
+      });
     }
   }
   return targets;

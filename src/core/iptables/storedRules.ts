@@ -1,0 +1,201 @@
+/**
+ * How parsed iptables rules are held: a chain keeps only where its rules stand in the dump (line, start and end
+ * offsets, target) in one columnar store shared by the whole file, and creates its Rule objects the first time
+ * its `rules` are read. A 200,000-rule node therefore costs a few numbers per rule until a chain is looked at;
+ * passes over every rule (the chain graph, stale chains) read the stored targets and never build a Rule.
+ */
+
+import type { Chain, Negatable, Rule, RuleMatch, RuleTarget, TableName } from './model';
+import { parseRuleDetails, type RuleDetails } from './ruleDetails';
+import { tokenizeRule } from './tokenize';
+
+/** A rule whose details are parsed on first use. */
+export class SavedRule implements Rule {
+  #details: RuleDetails | undefined;
+
+  constructor(
+    readonly table: TableName,
+    readonly chain: string,
+    readonly line: number,
+    readonly position: number,
+    readonly raw: string,
+    /** The `-j`/`-g` target found while scanning the line, kept so the chain graph needs no full parse. */
+    private readonly targetName: string | undefined,
+    /** Where `-j`/`-g` stands in the raw line, so the target's options can be read alone. */
+    private readonly targetOffset: number,
+  ) {}
+
+  private details(): RuleDetails {
+    this.#details ??= this.readDetails();
+    return this.#details;
+  }
+
+  /** The rule's details, parsed afresh unless already cached; reading them this way does not cache them. */
+  readDetails(): RuleDetails {
+    if (this.#details) return this.#details;
+    const tokens = tokenizeRule(this.raw);
+    return parseRuleDetails(tokens, ruleBodyStart(tokens.tokens));
+  }
+
+  get source(): Negatable<string> | undefined {
+    return this.details().source;
+  }
+  get destination(): Negatable<string> | undefined {
+    return this.details().destination;
+  }
+  get protocol(): Negatable<string> | undefined {
+    return this.details().protocol;
+  }
+  get inInterface(): Negatable<string> | undefined {
+    return this.details().inInterface;
+  }
+  get outInterface(): Negatable<string> | undefined {
+    return this.details().outInterface;
+  }
+  get fragment(): Negatable<true> | undefined {
+    return this.details().fragment;
+  }
+  get matches(): RuleMatch[] {
+    return this.details().matches;
+  }
+  get target(): RuleTarget | undefined {
+    return this.targetName === undefined ? undefined : this.details().target;
+  }
+  get comment(): string | undefined {
+    return this.details().comment;
+  }
+  get counters(): { packets: number; bytes: number } | undefined {
+    return this.details().counters;
+  }
+  /** The target's name without parsing the rest of the rule (used to build the chain graph). */
+  get targetChain(): string | undefined {
+    return this.targetName;
+  }
+
+  /** The text from `-j`/`-g` to the end of the line: the target and its options. */
+  get targetText(): string | undefined {
+    return this.targetOffset < 0 ? undefined : this.raw.slice(this.targetOffset);
+  }
+
+  /** The target with its options, read from the end of the line alone (nothing is cached). */
+  readTarget(): RuleTarget | undefined {
+    if (this.#details) return this.#details.target;
+    if (this.targetOffset < 0) return undefined;
+    return parseRuleDetails(tokenizeRule(this.raw.slice(this.targetOffset)), 0).target;
+  }
+}
+
+/** Index of the first token after `[p:b] -A CHAIN`. */
+function ruleBodyStart(tokens: string[]): number {
+  let i = 0;
+  if (tokens[i]?.startsWith('[')) i++;
+  return i + 2;
+}
+
+function grown(array: Int32Array, size: number): Int32Array {
+  if (size <= array.length) return array;
+  const next = new Int32Array(Math.max(size, array.length * 2));
+  next.set(array);
+  return next;
+}
+
+/** Every rule of one dump, by its index in file order: numbers in typed arrays, plus the target names. */
+export class RuleStore {
+  private lines: Int32Array = new Int32Array(1024);
+  private starts: Int32Array = new Int32Array(1024);
+  private ends: Int32Array = new Int32Array(1024);
+  private targetOffsets: Int32Array = new Int32Array(1024);
+  private readonly targets: (string | undefined)[] = [];
+  /** Rule text that is not a plain slice of the dump: folded lines joined back, indented lines trimmed. */
+  private readonly rewritten = new Map<number, string>();
+  /** One string per distinct target name: KUBE-MARK-MASQ or DNAT stand on tens of thousands of rules. */
+  private readonly names = new Map<string, string>();
+  size = 0;
+
+  constructor(private readonly text: string) {}
+
+  /** Records a rule whose text is `text.slice(start, end)`, or `raw` when given; returns its index. */
+  add(line: number, start: number, end: number, raw: string | undefined, target: string | undefined, targetOffset: number): number {
+    const index = this.size++;
+    if (index >= this.lines.length) {
+      this.lines = grown(this.lines, index + 1);
+      this.starts = grown(this.starts, index + 1);
+      this.ends = grown(this.ends, index + 1);
+      this.targetOffsets = grown(this.targetOffsets, index + 1);
+    }
+    this.lines[index] = line;
+    this.starts[index] = start;
+    this.ends[index] = end;
+    this.targetOffsets[index] = targetOffset;
+    if (raw !== undefined) this.rewritten.set(index, raw);
+    let name = target;
+    if (target !== undefined) {
+      name = this.names.get(target);
+      if (name === undefined) this.names.set(target, (name = target));
+    }
+    this.targets.push(name);
+    return index;
+  }
+
+  target(index: number): string | undefined {
+    return this.targets[index];
+  }
+
+  rule(index: number, table: TableName, chain: string, position: number): SavedRule {
+    const raw = this.rewritten.get(index) ?? this.text.slice(this.starts[index], this.ends[index]);
+    return new SavedRule(table, chain, this.lines[index]!, position, raw, this.targets[index], this.targetOffsets[index]!);
+  }
+}
+
+/** The rule indexes of a chain: a run of consecutive indexes (the usual case), or a list once they are not. */
+type Members = { first: number; count: number } | number[];
+
+/** A chain whose Rule objects are created when its rules are first read. */
+export class StoredChain implements Chain {
+  #rules: Rule[] | undefined;
+  private members: Members = { first: 0, count: 0 };
+
+  constructor(
+    private readonly store: RuleStore,
+    readonly table: TableName,
+    readonly name: string,
+    readonly builtin: boolean,
+    readonly policy: 'ACCEPT' | 'DROP' | undefined,
+    readonly line: number,
+    readonly counters: { packets: number; bytes: number } | undefined,
+  ) {}
+
+  /** Appends the stored rule `index` (rules arrive in file order). */
+  append(index: number): void {
+    const members = this.members;
+    if (Array.isArray(members)) members.push(index);
+    else if (members.count === 0) this.members = { first: index, count: 1 };
+    else if (members.first + members.count === index) members.count++;
+    else this.members = [...Array.from({ length: members.count }, (_, i) => members.first + i), index];
+  }
+
+  get ruleCount(): number {
+    const members = this.members;
+    return Array.isArray(members) ? members.length : members.count;
+  }
+
+  private indexAt(position: number): number {
+    const members = this.members;
+    return Array.isArray(members) ? members[position]! : members.first + position;
+  }
+
+  get rules(): Rule[] {
+    if (!this.#rules) {
+      const rules: Rule[] = new Array(this.ruleCount);
+      for (let i = 0; i < rules.length; i++) rules[i] = this.store.rule(this.indexAt(i), this.table, this.name, i + 1);
+      this.#rules = rules;
+    }
+    return this.#rules;
+  }
+
+  /** Visits the target of each rule in order, read from the store: no Rule is created. */
+  eachTarget(visit: (target: string | undefined) => void): void {
+    const count = this.ruleCount;
+    for (let i = 0; i < count; i++) visit(this.store.target(this.indexAt(i)));
+  }
+}
