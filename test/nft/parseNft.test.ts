@@ -203,6 +203,55 @@ test('handles, multi-line rules, other objects and broken input become data or d
   assert.ok(diagnostics.every((diagnostic) => diagnostic.file === 'x.txt'));
 });
 
+test('rules read on demand are plain data: the same array on every read, copied by spread and JSON, replaceable', () => {
+  const text = [
+    'table ip t {',
+    '\tchain c {',
+    '\t\ttype filter hook input priority filter; policy accept;',
+    '\t\tip saddr 10.0.0.1 drop # handle 7',
+    '',
+    '\t\tip daddr 10.96.0.10 counter packets 1 bytes 60 comment "dns" accept',
+    '\t\tip daddr . tcp dport { 10.0.0.2 . 80,',
+    '\t\t\t10.0.0.3 . 443 } jump d',
+    '\t\tnumgen random mod 2 vmap { 0 : goto d, 1 : goto d }',
+    '\t\tcomment',
+    '\t}',
+    '\tchain d {',
+    '\t}',
+    '}',
+  ].join('\n');
+  const { value, diagnostics } = parseNft(text);
+  assert.deepEqual(diagnostics, []);
+  const [c, d] = value.tables[0].chains;
+  assert.equal(c.base?.hook, 'input');
+  assert.deepEqual(c.rules.map((rule) => [rule.line, rule.text, rule.handle, rule.comment]), [
+    [4, 'ip saddr 10.0.0.1 drop', 7, undefined],
+    [6, 'ip daddr 10.96.0.10 counter packets 1 bytes 60 comment "dns" accept', undefined, 'dns'],
+    [7, 'ip daddr . tcp dport { 10.0.0.2 . 80, 10.0.0.3 . 443 } jump d', undefined, undefined],
+    [9, 'numgen random mod 2 vmap { 0 : goto d, 1 : goto d }', undefined, undefined],
+    [10, 'comment', undefined, undefined],
+  ]);
+  assert.deepEqual(c.rules[0].exprs, [
+    { kind: 'match', left: [{ name: 'ip saddr' }], op: '==', right: { kind: 'values', keys: [['10.0.0.1']] } },
+    { kind: 'verdict', verdict: { kind: 'drop' } },
+  ]);
+  assert.deepEqual(c.rules[3].exprs, [
+    {
+      kind: 'vmap',
+      left: [{ name: 'numgen', numgen: { mode: 'random', mod: 2, offset: 0 } }],
+      map: { kind: 'inline', entries: [{ key: ['0'], verdict: { kind: 'goto', target: 'd' } }, { key: ['1'], verdict: { kind: 'goto', target: 'd' } }] },
+    },
+  ]);
+  assert.equal(c.rules[4].exprs[0].kind, 'unknown');
+  assert.equal(c.rules, c.rules);
+  assert.deepEqual({ ...c }.rules, c.rules);
+  assert.deepEqual(JSON.parse(JSON.stringify(value)).tables[0].chains[0].rules, JSON.parse(JSON.stringify(c.rules)));
+  assert.deepEqual(Object.keys(d).sort(), ['endLine', 'line', 'name', 'rules']);
+  assert.deepEqual(d.rules, []);
+  d.rules = [c.rules[0]];
+  assert.deepEqual(d.rules, [c.rules[0]]);
+});
+
 test('priority names resolve per family', () => {
   assert.equal(resolvePriority('dstnat - 10', 'ip'), -110);
   assert.equal(resolvePriority('srcnat + 5', 'inet'), 105);
@@ -220,6 +269,8 @@ test('never throws on arbitrary or mangled input', () => {
       (parts) => {
         const { value, diagnostics } = parseNft(parts.join('\n'));
         assert.ok(Array.isArray(value.tables));
+        // Rules are parsed when first read, so read them all: that parse must not throw either.
+        for (const table of value.tables) for (const chain of table.chains) for (const rule of chain.rules) assert.ok(Array.isArray(rule.exprs));
         for (const diagnostic of diagnostics) assert.ok(diagnostic.line >= 0 && diagnostic.line <= parts.length + 1);
       },
     ),
