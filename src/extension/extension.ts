@@ -11,6 +11,7 @@ import type { Analysis } from '../core/analyze';
 import { readSnapshotFolder } from '../node/snapshotFolder';
 import { COMMANDS, guarded, type CommandDeps } from './commands';
 import { registerLanguageFeatures } from './language/languageFeatures';
+import { prepareEditorIndexes } from './snapshots/editorIndexes';
 import { SnapshotStore } from './snapshots/snapshotStore';
 import { DEFAULT_OUTSIDE_CLIENT } from './trace/traceSetting';
 import { ServiceTreeProvider } from './tree/serviceTreeProvider';
@@ -34,7 +35,13 @@ async function loadFolder(folder: string): Promise<Analysis> {
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Kube Netpath');
   const log = (message: string) => output.appendLine(`[${new Date().toISOString()}] ${message}`);
-  const store = new SnapshotStore(loadFolder);
+  // After each analysis, the hover indexes are built in the background so the first hover is fast too.
+  const load = async (folder: string) => {
+    const analysis = await loadFolder(folder);
+    prepareEditorIndexes(analysis, (error) => log(`Could not index ${folder} for hovers: ${error instanceof Error ? error.message : String(error)}`));
+    return analysis;
+  };
+  const store = new SnapshotStore(load);
   const tree = new ServiceTreeProvider(store);
   const view = vscode.window.createTreeView('kubeNetpath.services', { treeDataProvider: tree, showCollapseAll: true });
   const config = () => vscode.workspace.getConfiguration('kubeNetpath');
@@ -76,7 +83,7 @@ export function activate(context: vscode.ExtensionContext): void {
     if (loaded) return Promise.resolve(loaded);
     let pending = adHoc.get(folder);
     if (!pending) {
-      pending = loadFolder(folder).catch((error: unknown) => {
+      pending = load(folder).catch((error: unknown) => {
         log(`Could not analyse ${folder} for hovers: ${error instanceof Error ? error.message : String(error)}`);
         return undefined;
       });

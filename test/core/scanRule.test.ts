@@ -45,7 +45,7 @@ test('lines the fast path must leave to the token walk still get their problems 
 });
 
 test('mutated rule lines: the fast path never disagrees with the token walk', () => {
-  const pieces = [' ', '  ', '"', '!', ' ! ', '-j', ' -j X', ' -g Y', ' -m', ' --', '--x', '\\', '\u201c', '\t', ' -p tcp', ' -c 1 2', '[1:2] ', 'a'];
+  const pieces = [' ', '  ', '"', '!', ' ! ', '-j', ' -j X', ' -g Y', ' "a -j b"', ' --log-prefix "c -g d"', ' -j ', ' -m', ' --', '--x', '\\', '\u201c', '\t', ' -p tcp', ' -c 1 2', '[1:2] ', 'a'];
   const mutated = fc
     .tuple(fc.constantFrom(...LINES), fc.array(fc.tuple(fc.nat(), fc.nat(), fc.constantFrom(...pieces)), { minLength: 1, maxLength: 4 }))
     .map(([line, edits]) => {

@@ -78,7 +78,7 @@ test('match modules say what they test', () => {
 
 test('a hostile comment is escaped in the Markdown', () => {
   const line = lines.findIndex((each) => each.includes('onerror'));
-  const rule = ruleAtLine(ruleset, line + 1);
+  const rule = ruleAtLine(ruleset, line + 1, lines[line]!);
   assert.equal(rule?.chain, 'KUBE-SVC-7EJNTS7AENER2WX5');
   const explanation = hover('onerror', '<img');
   assert.ok(explanation);

@@ -9,6 +9,7 @@ import { SHOP } from './helpers';
 const text = readFileSync(join(SHOP, 'iptables-save.txt'), 'utf8');
 const lines = text.split('\n');
 const ruleset = parseIptablesSave(text).value;
+const lineText = (line: number) => lines[line - 1];
 const lineOf = (needle: string) => lines.findIndex((line) => line.includes(needle)) + 1;
 
 test('a jump target resolves to its declaration', () => {
@@ -16,7 +17,7 @@ test('a jump target resolves to its declaration', () => {
   const column = lines[line - 1]!.indexOf('KUBE-SVC-7EJNTS7AENER2WX5') + 3;
   const chain = chainAt(ruleset, lines[line - 1]!, line, column);
   assert.deepEqual(chain && { table: chain.table, chain: chain.chain }, { table: 'nat', chain: 'KUBE-SVC-7EJNTS7AENER2WX5' });
-  const definition = chainDefinition(ruleset, 'nat', chain!.chain, lines)!;
+  const definition = chainDefinition(ruleset, 'nat', chain!.chain, lineText)!;
   assert.equal(definition.line, lineOf(':KUBE-SVC-7EJNTS7AENER2WX5'));
   assert.equal(lines[definition.line - 1]!.slice(definition.start, definition.end), 'KUBE-SVC-7EJNTS7AENER2WX5');
 });
@@ -25,11 +26,11 @@ test('chains with the same name in two tables resolve within the line\'s table',
   const filterLine = lineOf('-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
   const chain = chainAt(ruleset, lines[filterLine - 1]!, filterLine, lines[filterLine - 1]!.lastIndexOf('KUBE-SERVICES') + 1)!;
   assert.equal(chain.table, 'filter');
-  assert.ok(chainDefinition(ruleset, 'filter', 'KUBE-SERVICES', lines)!.line < lineOf('*nat'));
+  assert.ok(chainDefinition(ruleset, 'filter', 'KUBE-SERVICES', lineText)!.line < lineOf('*nat'));
 });
 
 test('references are every jump to the chain, pointing at the name', () => {
-  const references = chainReferences(ruleset, 'nat', 'KUBE-SVC-7EJNTS7AENER2WX5', lines);
+  const references = chainReferences(ruleset, 'nat', 'KUBE-SVC-7EJNTS7AENER2WX5', lineText);
   const expected = lines.flatMap((line, index) => (/ -[jg] KUBE-SVC-7EJNTS7AENER2WX5$/.test(line) && lineOf('*nat') < index + 1 ? [index + 1] : []));
   assert.deepEqual(references.map((reference) => reference.line).sort((a, b) => a - b), expected);
   for (const reference of references) assert.equal(lines[reference.line - 1]!.slice(reference.start, reference.end), 'KUBE-SVC-7EJNTS7AENER2WX5');

@@ -6,12 +6,12 @@
 
 import type { Chain, Rule, Ruleset } from '../iptables/model';
 import type { ServiceTree } from '../services/model';
-import { ruleTargetName } from '../iptables/parseIptablesSave';
+import { forEachRuleTarget } from '../iptables/parseIptablesSave';
 import { classifyChain } from '../iptables/vocabulary';
 import { CTSTATES, HOOKS, IPVS_MODE_CHAINS, KUBE_IPSETS, MODULES, TABLES, TARGETS } from './glossary';
 import { escapeMarkdown, formatShare, inlineCode } from './markdown';
 import { describeService, servicesOfChain } from './serviceLookup';
-import { tokenAt, type LineToken } from './tokenAt';
+import { splitWords, tokenAt, type LineToken } from './tokenAt';
 
 export interface ExplainContext {
   ruleset?: Ruleset;
@@ -26,19 +26,22 @@ export interface Explanation {
   end: number;
 }
 
-const rulesByLine = new WeakMap<Ruleset, Map<number, Rule>>();
+/** `[packets:bytes]`, which `iptables-save -c` writes before `-A`. */
+const COUNTERS = /^\[\d+:\d+\]$/;
 
-/** The rule written on a 1-based line, indexed once per Ruleset. */
-export function ruleAtLine(ruleset: Ruleset, line: number): Rule | undefined {
-  let index = rulesByLine.get(ruleset);
-  if (!index) {
-    index = new Map();
-    for (const table of ruleset.tables.values()) {
-      for (const chain of table.chains.values()) for (const rule of chain.rules) index.set(rule.line, rule);
-    }
-    rulesByLine.set(ruleset, index);
-  }
-  return index.get(line);
+/**
+ * The rule written on a 1-based line, found in the chain its text names (`-A NAME …`) rather than through an
+ * index of the whole file: the first hover on a 200,000-rule dump would otherwise pay for that index.
+ */
+export function ruleAtLine(ruleset: Ruleset, line: number, lineText: string): Rule | undefined {
+  const words = splitWords(lineText);
+  const at = words[0] && COUNTERS.test(words[0].text) ? 1 : 0;
+  const verb = words[at]?.text;
+  const name = words[at + 1]?.text;
+  if (!name || !(verb === '-A' || verb === '--append' || verb === '-I' || verb === '--insert')) return undefined;
+  const table = tableAtLine(ruleset, line);
+  const chain = table === undefined ? undefined : ruleset.tables.get(table)?.chains.get(name);
+  return chain?.rules.find((rule) => rule.line === line);
 }
 
 /** The table a line belongs to: the last `*table` header at or above it. */
@@ -64,15 +67,55 @@ function findChain(ruleset: Ruleset | undefined, table: string | undefined, name
   return undefined;
 }
 
+/** Where a rule stands: its chain and its 0-based position there. */
+interface RulePlace {
+  chain: Chain;
+  position: number;
+}
+
+/**
+ * Per table, where the rules that jump or go to each chain stand, built on the first question about a table
+ * from the stored targets alone: no Rule object is created for the 200,000 rules of a big node.
+ */
+const jumpIndexes = new WeakMap<Ruleset, Map<string, Map<string, RulePlace[]>>>();
+
+function jumpIndex(ruleset: Ruleset, table: string): Map<string, RulePlace[]> | undefined {
+  const rules = ruleset.tables.get(table);
+  if (!rules) return undefined;
+  let tables = jumpIndexes.get(ruleset);
+  if (!tables) jumpIndexes.set(ruleset, (tables = new Map()));
+  let index = tables.get(table);
+  if (!index) {
+    const built = new Map<string, RulePlace[]>();
+    for (const chain of rules.chains.values()) {
+      let position = 0;
+      forEachRuleTarget(chain, (target) => {
+        if (target !== undefined) {
+          const places = built.get(target);
+          if (places) places.push({ chain, position });
+          else built.set(target, [{ chain, position }]);
+        }
+        position++;
+      });
+    }
+    tables.set(table, (index = built));
+  }
+  return index;
+}
+
 /** Every rule in the Ruleset that jumps or goes to `chain` in `table`. */
 export function jumpsTo(ruleset: Ruleset, table: string, chain: string): Rule[] {
-  const found: Rule[] = [];
-  const candidates = ruleset.tables.get(table);
-  if (!candidates) return found;
-  for (const each of candidates.chains.values()) {
-    for (const rule of each.rules) if (ruleTargetName(rule) === chain) found.push(rule);
-  }
-  return found;
+  return (jumpIndex(ruleset, table)?.get(chain) ?? []).map((place) => place.chain.rules[place.position]!);
+}
+
+/** How many rules in `table` jump or go to `chain`. */
+export function jumpCount(ruleset: Ruleset, table: string, chain: string): number {
+  return jumpIndex(ruleset, table)?.get(chain)?.length ?? 0;
+}
+
+/** Indexes one table's jumps now, so the first chain hover or reference search there does not pay for it. */
+export function prepareJumpIndex(ruleset: Ruleset, table: string): void {
+  jumpIndex(ruleset, table);
 }
 
 function optionArgs(rule: Rule, module: string, option: string): string[] | undefined {
@@ -146,7 +189,7 @@ function explainChainName(name: string, context: ExplainContext, table: string |
     if (endpoint) lines.push('', `DNATs to endpoint ${escapeMarkdown(endpoint)}.`);
   }
   if (context.ruleset && table && !builtin) {
-    const count = jumpsTo(context.ruleset, table, name).length;
+    const count = jumpCount(context.ruleset, table, name);
     lines.push('', `${count} rule${count === 1 ? '' : 's'} in ${table} jump${count === 1 ? 's' : ''} here.`);
   }
   return lines.join('\n');
@@ -283,7 +326,7 @@ export function explainIptablesAt(lineText: string, line: number, column: number
   const found = tokenAt(lineText, column);
   if (!found) return undefined;
   const { token, words } = found;
-  const rule = context.ruleset ? ruleAtLine(context.ruleset, line) : undefined;
+  const rule = context.ruleset ? ruleAtLine(context.ruleset, line, lineText) : undefined;
   const table = rule?.table ?? tableAtLine(context.ruleset, line);
   const markdown = explainWord(token.text, words, token.index, rule, context, table);
   return markdown ? { markdown, start: token.start, end: token.end } : undefined;

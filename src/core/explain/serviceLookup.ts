@@ -1,29 +1,76 @@
 /**
  * Finds the Services of a ServiceTree that a chain name, a virtual server address or an endpoint belongs to,
- * and summarises one Service in Markdown. Shared by the iptables, IPVS, ipset and route explanations.
+ * and summarises one Service in Markdown. Shared by the iptables, IPVS, ipset, route and nft explanations.
+ * Every lookup goes through an index built once per tree, never a scan of 10,000 Services per hover; chains
+ * use the tree's own ServiceIndex, which finds a chain's Service without expanding every Service's details.
  */
 
-import type { PathNode, ServiceInfo, ServiceTree } from '../services/model';
+import { serviceIndexOf } from '../services/serviceIndex';
+import type { ServiceInfo, ServiceTree } from '../services/model';
 import { escapeMarkdown, formatShare, inlineCode } from './markdown';
 
-function pathHasChain(nodes: PathNode[], chain: string, depth = 0): boolean {
-  if (depth > 64) return false;
-  return nodes.some((node) => node.label === chain || pathHasChain(node.children, chain, depth + 1));
+/** Services by a key, in tree order, each Service at most once per key. */
+type ServicesByKey = Map<string, ServiceInfo[]>;
+
+const byAddress = new WeakMap<ServiceTree, ServicesByKey>();
+const byEndpoint = new WeakMap<ServiceTree, ServicesByKey>();
+
+function remember(map: ServicesByKey, key: string, service: ServiceInfo): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [service]);
+  else if (list[list.length - 1] !== service) list.push(service);
 }
 
-/** Services whose path or endpoints name this chain (KUBE-SVC-…, KUBE-EXT-…, KUBE-SEP-…, …). */
+/** ClusterIP, external and load-balancer IP → Services; these fields are cheap to read in every mode. */
+function addressIndex(tree: ServiceTree): ServicesByKey {
+  let index = byAddress.get(tree);
+  if (!index) {
+    index = new Map();
+    for (const service of tree.services) {
+      if (service.clusterIP) remember(index, service.clusterIP.ip, service);
+      for (const address of service.externalIPs) remember(index, address.ip, service);
+      for (const address of service.loadBalancerIPs) remember(index, address.ip, service);
+    }
+    byAddress.set(tree, index);
+  }
+  return index;
+}
+
+/**
+ * Endpoint IP → Services. It reads every Service's endpoints, which the iptables tree computes only when asked,
+ * so it is built on the first question about an endpoint (IPVS and nftables hovers), never ahead of time.
+ */
+function endpointIndex(tree: ServiceTree): ServicesByKey {
+  let index = byEndpoint.get(tree);
+  if (!index) {
+    index = new Map();
+    for (const service of tree.services) for (const endpoint of service.endpoints) remember(index, endpoint.ip, service);
+    byEndpoint.set(tree, index);
+  }
+  return index;
+}
+
+/** Builds the tree's chain lookup now (the ServiceIndex builds it on the first chain asked), so a first hover does not pay for it. */
+export function prepareChainLookup(tree: ServiceTree): void {
+  serviceIndexOf(tree).byChain('');
+}
+
+/** Builds the address lookup now, so a first route or ipset hover does not pay for it. */
+export function prepareAddressLookup(tree: ServiceTree): void {
+  addressIndex(tree);
+}
+
+/** The Service whose path or endpoints name this chain (KUBE-SVC-…, KUBE-EXT-…, KUBE-SEP-…, …), as a list. */
 export function servicesOfChain(services: ServiceTree | undefined, chain: string): ServiceInfo[] {
-  if (!services) return [];
-  return services.services.filter(
-    (service) => service.endpoints.some((endpoint) => endpoint.chain === chain) || pathHasChain(service.path, chain),
-  );
+  const owner = services ? serviceIndexOf(services).byChain(chain) : undefined;
+  return owner ? [owner] : [];
 }
 
 /** Services reachable at ip:port as ClusterIP, external IP, load-balancer IP, or (any local ip) NodePort. */
 export function servicesAtAddress(services: ServiceTree | undefined, ip: string, port: number | undefined): ServiceInfo[] {
   if (!services) return [];
   const same = (address: { ip: string; port: number }) => address.ip === ip && (port === undefined || address.port === port);
-  return services.services.filter(
+  return (addressIndex(services).get(ip) ?? []).filter(
     (service) =>
       (service.clusterIP !== null && same(service.clusterIP)) ||
       service.externalIPs.some(same) ||
@@ -34,7 +81,7 @@ export function servicesAtAddress(services: ServiceTree | undefined, ip: string,
 /** Services that have ip (and port, when given) among their endpoints. */
 export function servicesWithEndpoint(services: ServiceTree | undefined, ip: string, port?: number): ServiceInfo[] {
   if (!services) return [];
-  return services.services.filter((service) =>
+  return (endpointIndex(services).get(ip) ?? []).filter((service) =>
     service.endpoints.some((endpoint) => endpoint.ip === ip && (port === undefined || endpoint.port === port)),
   );
 }

@@ -29,11 +29,13 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   let table: Table | undefined;
   let lastRuleLine = 0;
   let lastChain: StoredChain | undefined;
-  // The rule waiting for possible folded continuation lines: its line, where its text stands, and the joined text.
+  // The rule waiting for possible folded continuation lines: its line, where it stands in the dump, its text, and
+  // whether that text differs from the dump's (trimmed, or joined with folded lines).
   let pendingLine = 0;
   let pendingStart = 0;
   let pendingEnd = 0;
-  let pendingText: string | undefined;
+  let pendingText = '';
+  let pendingRewritten = false;
 
   const chainOf = (name: string, line: number): StoredChain => {
     const current = table!;
@@ -47,8 +49,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     return chain;
   };
 
-  const addRule = (lineNumber: number, start: number, end: number, joined: string | undefined) => {
-    const raw = joined ?? text.slice(start, end);
+  const addRule = (lineNumber: number, start: number, end: number, raw: string, rewritten: boolean) => {
     const scan = scanRule(raw, lastChain?.table === table!.name ? lastChain.name : undefined);
     if (scan.unbalancedQuote) report(lineNumber, 'warning', 'a quote is not closed; read to the end of the line');
     if (!scan.appends) {
@@ -62,14 +63,13 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     const chain = lastChain && lastChain.name === scan.chain && lastChain.table === table!.name ? lastChain : chainOf(scan.chain, lineNumber);
     lastChain = chain;
     if (scan.problems) for (const problem of scan.problems) report(lineNumber, 'warning', problem);
-    chain.append(store.add(lineNumber, start, end, joined, scan.target, scan.targetOffset));
+    chain.append(store.add(lineNumber, start, end, rewritten ? raw : undefined, scan.target, scan.targetOffset));
     lastRuleLine = lineNumber;
   };
 
   const flushPending = () => {
-    if (pendingLine > 0) addRule(pendingLine, pendingStart, pendingEnd, pendingText);
+    if (pendingLine > 0) addRule(pendingLine, pendingStart, pendingEnd, pendingText, pendingRewritten);
     pendingLine = 0;
-    pendingText = undefined;
   };
 
   const length = text.length;
@@ -100,7 +100,8 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     if (lead === '-' && pendingLine > 0 && !/^(-A|--append)\s/.test(line)) {
       // A web page folded a long rule before one of its options: join it back.
       report(lineNumber, 'info', `joined to the rule on line ${pendingLine} as a folded line`);
-      pendingText = `${pendingText ?? text.slice(pendingStart, pendingEnd)} ${line}`;
+      pendingText = `${pendingText} ${line}`;
+      pendingRewritten = true;
       continue;
     }
     if (lead === '-' || (lead === '[' && COUNTER_PATTERN.test(line.slice(0, line.indexOf(' '))))) {
@@ -112,7 +113,8 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
       pendingLine = lineNumber;
       pendingStart = start;
       pendingEnd = lineEnd;
-      pendingText = trimmed ? line : undefined;
+      pendingText = line;
+      pendingRewritten = trimmed;
       continue;
     }
     if (lead === '#') {
@@ -154,7 +156,8 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     if (pendingLine > 0 && table) {
       // A web page folded a long rule onto the next line: join it back.
       report(lineNumber, 'info', `joined to the rule on line ${pendingLine} as a folded line`);
-      pendingText = `${pendingText ?? text.slice(pendingStart, pendingEnd)} ${line}`;
+      pendingText = `${pendingText} ${line}`;
+      pendingRewritten = true;
       continue;
     }
     flushPending();

@@ -174,28 +174,38 @@ const optionCursor = new TokenCursor();
 /**
  * The canonical form iptables-save prints, which is nearly every line of a real dump: `-A CHAIN`, the basic
  * options with plain values, `-m module` blocks of `--options` with plain or `"quoted"` arguments, and at most one
- * target at the end. A line it matches has none of the problems scanRule reports, so one native regex replaces
- * the token walk; anything else (counters, escapes, typographic quotes, odd spacing, options in another order)
- * takes the careful walk. Group 1 is the text before the target, 2 the chain, 3 `j` or `g`, 4 the target.
+ * target at the end, single spaces between tokens. A line it matches has none of the problems scanRule reports, so
+ * one native regex test replaces the token walk. Characters the careful walk treats specially (tabs and other
+ * spaces, backslashes, typographic quotes and dashes) never match, nor do counters or options in another order:
+ * such lines take the walk.
  */
-const PLAIN_ARGUMENT = String.raw`(?:"[^"]*"|[^\s"!-]\S*)`;
+const SPECIAL = String.raw`\s"\\\u201c-\u201f\u2033\u2013\u2014`;
+const PLAIN_TOKEN = String.raw`[^${SPECIAL}!-][^${SPECIAL}]*`;
+const PLAIN_ARGUMENT = String.raw`(?:"[^"\\\u201c-\u201f\u2033]*"|${PLAIN_TOKEN})`;
 const LONG_OPTION = String.raw`(?: (?:! )?--[A-Za-z][\w-]*(?: ${PLAIN_ARGUMENT})*)`;
 const CANONICAL_RULE = new RegExp(
-  String.raw`^(-A ([^\s"]\S*)(?: (?:! )?-[sdpio] [^\s"!-]\S*)*(?: -m [^\s"!-]\S*${LONG_OPTION}*)*)(?: -([jg]) ([^\s"!-]\S*)${LONG_OPTION}*)?$`,
+  String.raw`^-A [^${SPECIAL}][^${SPECIAL}]*(?: (?:! )?-[sdpio] ${PLAIN_TOKEN})*(?: -m ${PLAIN_TOKEN}${LONG_OPTION}*)*(?: -[jg] ${PLAIN_TOKEN}${LONG_OPTION}*)?$`,
 );
 
+/**
+ * In a canonical line the target flag is the last ` -j ` or ` -g ` outside quotes; a quote after it means a
+ * quoted argument may hold that text, and the regex's own reading decides instead.
+ */
 function scanCanonical(line: string, previousChain: string | undefined): RuleScan | undefined {
-  if (NEEDS_CAREFUL_PATH.test(line)) return undefined;
-  const match = CANONICAL_RULE.exec(line);
-  if (!match) return undefined;
-  const chain = match[2] === previousChain ? previousChain : match[2];
-  const target = match[4];
+  if (!CANONICAL_RULE.test(line)) return undefined;
+  const chainEnd = line.indexOf(' ', 3);
+  const chainLength = (chainEnd === -1 ? line.length : chainEnd) - 3;
+  const chain = previousChain !== undefined && previousChain.length === chainLength && line.startsWith(previousChain, 3) ? previousChain : line.slice(3, 3 + chainLength);
+  const flag = Math.max(line.lastIndexOf(' -j '), line.lastIndexOf(' -g '));
+  if (flag > 3 && line.indexOf('"', flag) !== -1) return scanRuleByTokens(line, previousChain);
+  if (flag <= 3) return { appends: true, chain, target: undefined, targetKind: 'jump', targetOffset: -1, problems: undefined, unbalancedQuote: false };
+  const nameEnd = line.indexOf(' ', flag + 4);
   return {
     appends: true,
     chain,
-    target,
-    targetKind: match[3] === 'g' ? 'goto' : 'jump',
-    targetOffset: target === undefined ? -1 : match[1]!.length + 1,
+    target: line.slice(flag + 4, nameEnd === -1 ? line.length : nameEnd),
+    targetKind: line.charCodeAt(flag + 2) === 103 ? 'goto' : 'jump',
+    targetOffset: flag + 1,
     problems: undefined,
     unbalancedQuote: false,
   };

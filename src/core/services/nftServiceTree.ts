@@ -1,8 +1,9 @@
 /**
  * Rebuilds the Service tree from kube-proxy's nftables table (`ip kube-proxy`, `ip6 kube-proxy`): the maps
  * service-ips, service-nodeports, firewall-ips and the no-endpoint maps say which addresses and ports belong
- * to which Service; the per-Service chains give endpoints, their shares and the traffic policies. Same shape
- * as the iptables and IPVS builders. Packet tracing is elsewhere (src/core/nft/traceNft.ts).
+ * to which Service (the tree's first level, built at once); the per-Service chains give endpoints, their shares
+ * and the traffic policies, read the first time a Service's details are (lazyService). Same shape as the
+ * iptables and IPVS builders. Packet tracing is elsewhere (src/core/nft/traceNft.ts).
  */
 
 import type { LocalRoutes } from '../routes/localRoutes';
@@ -10,6 +11,7 @@ import type { Protocol } from '../trace/result';
 import { tableLabel, type NftChain, type NftRuleset, type NftSet, type NftSetElement, type NftTable } from '../nft/model';
 import { isKubeProxyTable, parseServiceChainName, type ServiceChainName } from '../nft/vocabulary';
 import { emptyService } from './emptyService';
+import { lazyService } from './lazyService';
 import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree, SourceRef } from './model';
 
 const NFT_FILE = 'nft.txt';
@@ -18,7 +20,8 @@ const PROTOCOLS = new Set<Protocol>(['tcp', 'udp', 'sctp']);
 /** Per table: chains and sets by name. */
 interface TableIndex {
   table: NftTable;
-  chains: Map<string, NftChain>;
+  /** The chain with this name; the map behind it is built on the first call. */
+  chain(name: string): NftChain | undefined;
   sets: Map<string, NftSet>;
   clusterIPs: Set<string>;
   firewallIPs: Set<string>;
@@ -42,6 +45,8 @@ function groupByService(table: NftTable): TableIndex['byService'] {
     return entry;
   };
   for (const chain of table.chains) {
+    // Endpoint chains, most of the table, are found from their Service chain's vmap instead.
+    if (chain.name.startsWith('endpoint-')) continue;
     const parsed = parseServiceChainName(chain.name);
     if (parsed) group(parsed).chains.push({ chain, parsed });
   }
@@ -60,10 +65,12 @@ export function buildNftServiceTree(nft: NftRuleset, routes?: Pick<LocalRoutes, 
     return tree;
   }
   let ambiguousExternal = false;
+  const drafts: { draft: ServiceInfo; index: TableIndex }[] = [];
   for (const table of tables) {
+    let chainsByName: Map<string, NftChain> | undefined;
     const index: TableIndex = {
       table,
-      chains: new Map(table.chains.map((chain) => [chain.name, chain])),
+      chain: (name) => (chainsByName ??= new Map(table.chains.map((chain) => [chain.name, chain]))).get(name),
       sets: new Map(table.sets.map((set) => [set.name, set])),
       clusterIPs: new Set(table.sets.find((set) => set.name === 'cluster-ips')?.elements.map((element) => element.key[0]) ?? []),
       firewallIPs: new Set(table.sets.find((set) => set.name === 'firewall-ips')?.elements.map((element) => element.key[0]) ?? []),
@@ -131,22 +138,35 @@ export function buildNftServiceTree(nft: NftRuleset, routes?: Pick<LocalRoutes, 
       }
     }
 
-    // Chains: endpoints, policies, affinity, source ranges, and the path shown under each Service.
+    // A Service's own chains count as used, whether or not a map names them (the local chain behind an external one).
     for (const service of services.values()) {
-      describeChains(service, index, referenced, routes);
+      for (const chain of serviceChains(index, service)) if (chain) referenced.add(chain.name);
+      drafts.push({ draft: service, index });
     }
     for (const chain of table.chains) {
+      if (chain.name.startsWith('endpoint-')) continue;
       const parsed = parseServiceChainName(chain.name);
       if (parsed && parsed.kind !== 'endpoint' && !referenced.has(chain.name)) {
         tree.warnings.push(`${tableLabel(table)}: chain ${chain.name} (line ${chain.line}) is not used by any map: a stale chain kube-proxy has not deleted yet`);
       }
     }
-    tree.services.push(...services.values());
   }
   if (ambiguousExternal) {
     tree.warnings.push('kube-proxy writes externalIPs and LoadBalancer IPs without source ranges the same way; both are listed as external IPs');
   }
-  tree.services.sort((a, b) => compareText(a.id, b.id) || compareText(a.protocol, b.protocol));
+  drafts.sort((a, b) => compareText(a.draft.id, b.draft.id) || compareText(a.draft.protocol, b.draft.protocol));
+  // Endpoints, paths, policies and affinity are read from the chains when a Service is first looked at.
+  tree.services = drafts.map(({ draft, index }) => lazyService(draft, () => describeChains(draft, index, routes)));
+  // kube-proxy names a Service's chains (endpoint chains too) after it, so their owner is found without reading a rule.
+  const owners = new Map<string, ServiceInfo>();
+  for (const service of tree.services) {
+    const key = serviceKey(service.id, service.protocol);
+    if (!owners.has(key)) owners.set(key, service);
+  }
+  tree.chainOwner = (chain) => {
+    const parsed = parseServiceChainName(chain);
+    return parsed ? owners.get(serviceKey(parsed.servicePortName, parsed.protocol)) : undefined;
+  };
   return tree;
 }
 
@@ -194,19 +214,19 @@ function noEndpointEntry(service: ServiceInfo, mapName: string, element: NftSetE
   if (drops && mapName === 'no-endpoint-services' && !index.clusterIPs.has(element.key[0])) service.externalTrafficPolicy = 'Local';
 }
 
-function describeChains(service: ServiceInfo, index: TableIndex, referenced: Set<string>, routes?: Pick<LocalRoutes, 'isLocal'>): void {
-  const group = index.byService.get(serviceKey(service.id, service.protocol));
-  const chainsOfService = group?.chains ?? [];
+/** A Service's cluster-policy, local-policy, external and firewall chains, each the first of its kind. */
+function serviceChains(index: TableIndex, service: ServiceInfo): [NftChain | undefined, NftChain | undefined, NftChain | undefined, NftChain | undefined] {
+  const chainsOfService = index.byService.get(serviceKey(service.id, service.protocol))?.chains ?? [];
   const byKind = (kind: string) => chainsOfService.find((entry) => entry.parsed.kind === kind)?.chain;
-  const clusterChain = byKind('service');
-  const localChain = byKind('local');
-  const externalChain = byKind('external');
-  const firewallChain = byKind('firewall');
-  for (const chain of [clusterChain, localChain, externalChain, firewallChain]) if (chain) referenced.add(chain.name);
+  return [byKind('service'), byKind('local'), byKind('external'), byKind('firewall')];
+}
+
+function describeChains(service: ServiceInfo, index: TableIndex, routes?: Pick<LocalRoutes, 'isLocal'>): void {
+  const group = index.byService.get(serviceKey(service.id, service.protocol));
+  const [clusterChain, localChain, externalChain, firewallChain] = serviceChains(index, service);
 
   const clusterEndpoints = clusterChain ? endpointsOf(clusterChain, index) : [];
   const localEndpoints = localChain ? endpointsOf(localChain, index) : [];
-  for (const endpoint of [...clusterEndpoints, ...localEndpoints]) if (endpoint.chain) referenced.add(endpoint.chain);
   const localKeys = new Set(localEndpoints.map((endpoint) => `${endpoint.ip}:${endpoint.port}`));
   const primary = clusterChain ? clusterEndpoints : localEndpoints;
   service.endpoints = primary.map((endpoint) => {
@@ -275,7 +295,7 @@ function endpointsOf(chain: NftChain, index: TableIndex): EndpointInfo[] {
         if (entry?.verdict.target) counts.set(entry.verdict.target, (counts.get(entry.verdict.target) ?? 0) + 1);
       }
       for (const [target, count] of counts) {
-        const endpointChain = index.chains.get(target);
+        const endpointChain = index.chain(target);
         const dnat = endpointChain?.rules.flatMap((candidate) => candidate.exprs).find((candidate) => candidate.kind === 'nat' && candidate.type === 'dnat');
         const parsed = parseServiceChainName(target);
         const ip = dnat?.kind === 'nat' && dnat.address ? dnat.address : parsed?.endpoint?.ip;

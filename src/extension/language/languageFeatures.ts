@@ -1,44 +1,24 @@
 /**
  * Language features for the rule files of a snapshot: hovers for iptables-save, ipvsadm, ipset and ip-route
  * output (explanations from src/core/explain), and for iptables-save also go to definition, find references,
- * the outline and a "Trace" CodeLens above each Service chain. The document's own text is parsed for
- * navigation; hovers also need the whole snapshot's Service tree, which DocumentContexts provides.
+ * the outline and a "Trace" CodeLens above each Service chain. All of them read the document's Ruleset from
+ * DocumentRulesets (the snapshot's analysis when the document is unchanged) and the snapshot's Service tree.
  */
 
 import * as vscode from 'vscode';
 import type { Analysis } from '../../core/analyze';
 import { explainIpsetAt } from '../../core/explain/explainIpset';
-import { explainIptablesAt, type Explanation } from '../../core/explain/explainIptables';
+import type { Explanation } from '../../core/explain/explainIptables';
 import { explainIpvsadmAt } from '../../core/explain/explainIpvsadm';
 import { explainRouteAt } from '../../core/explain/explainRoutes';
-import type { Ruleset } from '../../core/iptables/model';
-import { parseIptablesSave } from '../../core/iptables/parseIptablesSave';
 import { servicesOfChain } from '../../core/explain/serviceLookup';
-import { chainAt, chainDefinition, chainReferences, outline, serviceChainLines, type LineSpan } from './ruleNavigation';
+import { DocumentRulesets, explainIptablesDocumentAt } from './iptablesDocuments';
+import { chainAt, chainDefinition, chainReferences, outline, serviceChainLines, type LineSpan, type LineText } from './ruleNavigation';
 
 export const LANGUAGES = { iptables: 'iptables-save', ipvsadm: 'ipvsadm', ipset: 'ipset', route: 'ip-route' } as const;
 
 /** The snapshot analysis a document belongs to (its folder), when the folder can be analysed. */
 export type AnalysisForFolder = (folder: string) => Promise<Analysis | undefined>;
-
-/** Parses each iptables-save document once per version. */
-class ParsedDocuments {
-  readonly #cache = new Map<string, { version: number; ruleset: Ruleset; lines: string[] }>();
-
-  get(document: vscode.TextDocument): { ruleset: Ruleset; lines: string[] } {
-    const key = document.uri.toString();
-    const cached = this.#cache.get(key);
-    if (cached && cached.version === document.version) return cached;
-    const text = document.getText();
-    const entry = { version: document.version, ruleset: parseIptablesSave(text, document.uri.path.split('/').pop()).value, lines: text.split(/\r?\n/) };
-    this.#cache.set(key, entry);
-    return entry;
-  }
-
-  forget(document: vscode.TextDocument): void {
-    this.#cache.delete(document.uri.toString());
-  }
-}
 
 function toRange(span: LineSpan): vscode.Range {
   return new vscode.Range(span.line - 1, span.start, span.line - 1, span.end);
@@ -56,23 +36,24 @@ function folderOf(document: vscode.TextDocument): string {
   return vscode.Uri.joinPath(document.uri, '..').fsPath;
 }
 
+function lineTextOf(document: vscode.TextDocument): LineText {
+  return (line) => (line >= 1 && line <= document.lineCount ? document.lineAt(line - 1).text : undefined);
+}
+
 export function registerLanguageFeatures(analysisFor: AnalysisForFolder): vscode.Disposable[] {
-  const parsed = new ParsedDocuments();
+  const rulesets = new DocumentRulesets();
   const iptables: vscode.DocumentSelector = { language: LANGUAGES.iptables };
+  const analysisOf = (document: vscode.TextDocument) => (document.uri.scheme === 'file' ? analysisFor(folderOf(document)) : Promise.resolve(undefined));
   const contextFor = async (document: vscode.TextDocument) => {
-    const analysis = document.uri.scheme === 'file' ? await analysisFor(folderOf(document)) : undefined;
-    return { analysis, ...parsed.get(document) };
+    const analysis = await analysisOf(document);
+    return { analysis, ruleset: rulesets.get(document, analysis) };
   };
   return [
-    vscode.workspace.onDidCloseTextDocument((document) => parsed.forget(document)),
+    vscode.workspace.onDidCloseTextDocument((document) => rulesets.forget(document)),
     vscode.languages.registerHoverProvider(iptables, {
       async provideHover(document, position) {
-        const { analysis, ruleset } = await contextFor(document);
-        const explanation = explainIptablesAt(document.lineAt(position.line).text, position.line + 1, position.character, {
-          ruleset,
-          services: analysis?.services,
-        });
-        return toHover(explanation, position.line);
+        const analysis = await analysisOf(document);
+        return toHover(explainIptablesDocumentAt(rulesets, document, analysis, position.line, position.character), position.line);
       },
     }),
     vscode.languages.registerHoverProvider({ language: LANGUAGES.ipvsadm }, {
@@ -95,29 +76,30 @@ export function registerLanguageFeatures(analysisFor: AnalysisForFolder): vscode
       },
     }),
     vscode.languages.registerDefinitionProvider(iptables, {
-      provideDefinition(document, position) {
-        const { ruleset, lines } = parsed.get(document);
+      async provideDefinition(document, position) {
+        const { ruleset } = await contextFor(document);
         const chain = chainAt(ruleset, document.lineAt(position.line).text, position.line + 1, position.character);
-        const span = chain && chainDefinition(ruleset, chain.table, chain.chain, lines);
+        const span = chain && chainDefinition(ruleset, chain.table, chain.chain, lineTextOf(document));
         return span ? new vscode.Location(document.uri, toRange(span)) : undefined;
       },
     }),
     vscode.languages.registerReferenceProvider(iptables, {
-      provideReferences(document, position, context) {
-        const { ruleset, lines } = parsed.get(document);
+      async provideReferences(document, position, context) {
+        const { ruleset } = await contextFor(document);
         const chain = chainAt(ruleset, document.lineAt(position.line).text, position.line + 1, position.character);
         if (!chain) return [];
-        const spans = chainReferences(ruleset, chain.table, chain.chain, lines);
+        const lineText = lineTextOf(document);
+        const spans = chainReferences(ruleset, chain.table, chain.chain, lineText);
         if (context.includeDeclaration) {
-          const definition = chainDefinition(ruleset, chain.table, chain.chain, lines);
+          const definition = chainDefinition(ruleset, chain.table, chain.chain, lineText);
           if (definition) spans.unshift(definition);
         }
         return spans.map((span) => new vscode.Location(document.uri, toRange(span)));
       },
     }),
     vscode.languages.registerDocumentSymbolProvider(iptables, {
-      provideDocumentSymbols(document) {
-        const { ruleset } = parsed.get(document);
+      async provideDocumentSymbols(document) {
+        const { ruleset } = await contextFor(document);
         const lastLine = (line: number) => Math.max(0, Math.min(line, document.lineCount) - 1);
         return outline(ruleset, document.lineCount).map((table) => {
           const range = new vscode.Range(table.line - 1, 0, lastLine(table.endLine), 0);

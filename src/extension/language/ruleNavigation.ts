@@ -16,6 +16,9 @@ export interface LineSpan {
   end: number;
 }
 
+/** The text of a 1-based line of the document, or undefined past its end. */
+export type LineText = (line: number) => string | undefined;
+
 export interface ChainAtCursor {
   table: string;
   chain: string;
@@ -56,19 +59,20 @@ export function chainAt(ruleset: Ruleset, lineText: string, line: number, column
 }
 
 /** Where a chain is declared: its `:NAME` line, with the name's columns. */
-export function chainDefinition(ruleset: Ruleset, table: string, chain: string, lines: string[]): LineSpan | undefined {
+export function chainDefinition(ruleset: Ruleset, table: string, chain: string, lineText: LineText): LineSpan | undefined {
   const declared = ruleset.tables.get(table)?.chains.get(chain);
   if (!declared) return undefined;
-  const text = lines[declared.line - 1] ?? '';
+  const text = lineText(declared.line) ?? '';
   const column = text.indexOf(chain);
   return { line: declared.line, start: Math.max(0, column), end: Math.max(0, column) + chain.length };
 }
 
 /** Every `-j`/`-g` to the chain, pointing at the target word. */
-export function chainReferences(ruleset: Ruleset, table: string, chain: string, lines: string[]): LineSpan[] {
+export function chainReferences(ruleset: Ruleset, table: string, chain: string, lineText: LineText): LineSpan[] {
+  const jump = new RegExp(`\\s-[jg]\\s+(${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})(\\s|$)`);
   return jumpsTo(ruleset, table, chain).map((rule) => {
-    const text = lines[rule.line - 1] ?? rule.raw;
-    const match = new RegExp(`\\s-[jg]\\s+(${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})(\\s|$)`).exec(text);
+    const text = lineText(rule.line) ?? rule.raw;
+    const match = jump.exec(text);
     const start = match ? match.index + match[0].indexOf(chain, 3) : 0;
     return { line: rule.line, start, end: start + chain.length };
   });

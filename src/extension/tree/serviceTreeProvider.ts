@@ -4,26 +4,8 @@
  */
 
 import * as vscode from 'vscode';
-import { formatDiagnostic } from '../../core/diagnostics';
-import type { LoadedSnapshot, SnapshotStore } from '../snapshots/snapshotStore';
-import { childrenOf, describeElement, type TreeElement, type TreeSnapshot, type TreeState } from './treeModel';
-
-/** At most this many parse diagnostics show under a snapshot; the rest are counted. */
-const MAX_DIAGNOSTICS = 10;
-
-export function toTreeSnapshot(loaded: LoadedSnapshot): TreeSnapshot {
-  const serious = loaded.analysis?.diagnostics.filter((diagnostic) => diagnostic.severity !== 'info') ?? [];
-  const warnings = serious.slice(0, MAX_DIAGNOSTICS).map(formatDiagnostic);
-  if (serious.length > MAX_DIAGNOSTICS) warnings.push(`… and ${serious.length - MAX_DIAGNOSTICS} more problems in the files`);
-  return {
-    id: loaded.id,
-    name: loaded.name,
-    folder: loaded.folder,
-    services: loaded.analysis?.services ?? null,
-    error: loaded.error,
-    warnings,
-  };
-}
+import type { SnapshotStore } from '../snapshots/snapshotStore';
+import { childrenOf, describeElement, toTreeSnapshot, type TreeElement, type TreeState } from './treeModel';
 
 export class ServiceTreeProvider implements vscode.TreeDataProvider<TreeElement>, vscode.Disposable {
   readonly #changed = new vscode.EventEmitter<TreeElement | undefined>();

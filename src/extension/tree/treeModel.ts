@@ -4,8 +4,10 @@
  * serviceTreeProvider.ts only turns these descriptions into TreeItems. No vscode import here, so it is unit-tested.
  */
 
+import { formatDiagnostic } from '../../core/diagnostics';
 import type { PathNode, ServiceInfo, ServiceTree } from '../../core/services/model';
 import { formatShare } from '../../core/explain/markdown';
+import type { LoadedSnapshot } from '../snapshots/snapshotStore';
 
 /** A loaded snapshot as the tree needs it. */
 export interface TreeSnapshot {
@@ -18,6 +20,24 @@ export interface TreeSnapshot {
   error: string | null;
   /** Node-level diagnostics worth a warning (missing files, parse problems), already sentences. */
   warnings: string[];
+}
+
+/** At most this many parse diagnostics show under a snapshot; the rest are counted. */
+const MAX_DIAGNOSTICS = 10;
+
+/** What the tree shows of a loaded snapshot: its Service tree, and its files' first problems as sentences. */
+export function toTreeSnapshot(loaded: LoadedSnapshot): TreeSnapshot {
+  const serious = loaded.analysis?.diagnostics.filter((diagnostic) => diagnostic.severity !== 'info') ?? [];
+  const warnings = serious.slice(0, MAX_DIAGNOSTICS).map(formatDiagnostic);
+  if (serious.length > MAX_DIAGNOSTICS) warnings.push(`… and ${serious.length - MAX_DIAGNOSTICS} more problems in the files`);
+  return {
+    id: loaded.id,
+    name: loaded.name,
+    folder: loaded.folder,
+    services: loaded.analysis?.services ?? null,
+    error: loaded.error,
+    warnings,
+  };
 }
 
 export type TreeElement =
