@@ -63,7 +63,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     const chain = lastChain && lastChain.name === scan.chain && lastChain.table === table!.name ? lastChain : chainOf(scan.chain, lineNumber);
     lastChain = chain;
     if (scan.problems) for (const problem of scan.problems) report(lineNumber, 'warning', problem);
-    chain.append(store.add(lineNumber, start, end, rewritten ? raw : undefined, scan.target, scan.targetOffset));
+    chain.append(store.add(lineNumber, start, end, rewritten ? raw : undefined, scan.target, scan.targetOffset, scan.targetStart));
     lastRuleLine = lineNumber;
   };
 

@@ -161,6 +161,8 @@ export interface RuleScan {
   readonly targetKind: 'jump' | 'goto';
   /** Index in the line where `-j`/`-g` stands, or -1. */
   readonly targetOffset: number;
+  /** Index in the line where the target's name starts, or -1. */
+  readonly targetStart: number;
   readonly problems: string[] | undefined;
   readonly unbalancedQuote: boolean;
 }
@@ -196,9 +198,11 @@ function scanCanonical(line: string, previousChain: string | undefined): RuleSca
   const chainEnd = line.indexOf(' ', 3);
   const chainLength = (chainEnd === -1 ? line.length : chainEnd) - 3;
   const chain = previousChain !== undefined && previousChain.length === chainLength && line.startsWith(previousChain, 3) ? previousChain : line.slice(3, 3 + chainLength);
-  const flag = Math.max(line.lastIndexOf(' -j '), line.lastIndexOf(' -g '));
+  // Only one target flag stands outside quotes, and nearly always it is -j: look for -g only when there is none.
+  let flag = line.lastIndexOf(' -j ');
+  if (flag === -1) flag = line.lastIndexOf(' -g ');
   if (flag > 3 && line.indexOf('"', flag) !== -1) return scanRuleByTokens(line, previousChain);
-  if (flag <= 3) return { appends: true, chain, target: undefined, targetKind: 'jump', targetOffset: -1, problems: undefined, unbalancedQuote: false };
+  if (flag <= 3) return { appends: true, chain, target: undefined, targetKind: 'jump', targetOffset: -1, targetStart: -1, problems: undefined, unbalancedQuote: false };
   const nameEnd = line.indexOf(' ', flag + 4);
   return {
     appends: true,
@@ -206,6 +210,7 @@ function scanCanonical(line: string, previousChain: string | undefined): RuleSca
     target: line.slice(flag + 4, nameEnd === -1 ? line.length : nameEnd),
     targetKind: line.charCodeAt(flag + 2) === 103 ? 'goto' : 'jump',
     targetOffset: flag + 1,
+    targetStart: flag + 4,
     problems: undefined,
     unbalancedQuote: false,
   };
@@ -227,11 +232,12 @@ export function scanRuleByTokens(line: string, previousChain?: string): RuleScan
   let target: string | undefined;
   let targetKind: 'jump' | 'goto' = 'jump';
   let targetOffset = -1;
+  let targetStart = -1;
 
-  if (!cursor.next()) return { appends: false, chain, target, targetKind, targetOffset, problems: undefined, unbalancedQuote: false };
+  if (!cursor.next()) return { appends: false, chain, target, targetKind, targetOffset, targetStart, problems: undefined, unbalancedQuote: false };
   if (line.charCodeAt(cursor.start) === Char.OpenBracket && !cursor.quoted) cursor.next();
   if (!(cursor.is('-A') || cursor.is('--append'))) {
-    return { appends: false, chain, target, targetKind, targetOffset, problems: undefined, unbalancedQuote: cursor.unbalanced };
+    return { appends: false, chain, target, targetKind, targetOffset, targetStart, problems: undefined, unbalancedQuote: cursor.unbalanced };
   }
   if (cursor.next()) chain = previousChain !== undefined && cursor.is(previousChain) ? previousChain : cursor.text();
 
@@ -308,6 +314,7 @@ export function scanRuleByTokens(line: string, previousChain?: string): RuleScan
         target = targetName;
         targetKind = kind;
         targetOffset = optionStart;
+        targetStart = cursor.start;
       }
       // Target options (`--to-destination …`, `! --opt`) with their arguments, as ruleDetails.ts reads them.
       let more = cursor.next();
@@ -338,6 +345,7 @@ export function scanRuleByTokens(line: string, previousChain?: string): RuleScan
     target,
     targetKind,
     targetOffset,
+    targetStart,
     problems,
     unbalancedQuote: cursor.unbalanced,
   };

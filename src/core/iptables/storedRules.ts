@@ -105,45 +105,51 @@ export class RuleStore {
   private starts: Int32Array = new Int32Array(1024);
   private ends: Int32Array = new Int32Array(1024);
   private targetOffsets: Int32Array = new Int32Array(1024);
-  private readonly targets: (string | undefined)[] = [];
+  /** Where the target's name stands in the rule's text (-1 without a target), and its length. */
+  private targetStarts: Int32Array = new Int32Array(1024);
+  private targetLengths: Int32Array = new Int32Array(1024);
   /** Rule text that is not a plain slice of the dump: folded lines joined back, indented lines trimmed. */
   private readonly rewritten = new Map<number, string>();
-  /** One string per distinct target name: KUBE-MARK-MASQ or DNAT stand on tens of thousands of rules. */
-  private readonly names = new Map<string, string>();
   size = 0;
 
   constructor(private readonly text: string) {}
 
-  /** Records a rule whose text is `text.slice(start, end)`, or `raw` when given; returns its index. */
-  add(line: number, start: number, end: number, raw: string | undefined, target: string | undefined, targetOffset: number): number {
+  /**
+   * Records a rule whose text is `text.slice(start, end)`, or `raw` when given; `targetOffset` (the `-j`) and
+   * `targetStart` (the name) are indexes in that text. Returns the rule's index.
+   */
+  add(line: number, start: number, end: number, raw: string | undefined, target: string | undefined, targetOffset: number, targetStart: number): number {
     const index = this.size++;
     if (index >= this.lines.length) {
       this.lines = grown(this.lines, index + 1);
       this.starts = grown(this.starts, index + 1);
       this.ends = grown(this.ends, index + 1);
       this.targetOffsets = grown(this.targetOffsets, index + 1);
+      this.targetStarts = grown(this.targetStarts, index + 1);
+      this.targetLengths = grown(this.targetLengths, index + 1);
     }
     this.lines[index] = line;
     this.starts[index] = start;
     this.ends[index] = end;
     this.targetOffsets[index] = targetOffset;
+    this.targetStarts[index] = target === undefined ? -1 : targetStart;
+    this.targetLengths[index] = target === undefined ? 0 : target.length;
     if (raw !== undefined) this.rewritten.set(index, raw);
-    let name = target;
-    if (target !== undefined) {
-      name = this.names.get(target);
-      if (name === undefined) this.names.set(target, (name = target));
-    }
-    this.targets.push(name);
     return index;
   }
 
+  /** The target's name, cut from the dump (the stored rules keep no strings of their own). */
   target(index: number): string | undefined {
-    return this.targets[index];
+    const start = this.targetStarts[index]!;
+    if (start < 0) return undefined;
+    const rewritten = this.rewritten.size === 0 ? undefined : this.rewritten.get(index);
+    const from = rewritten === undefined ? this.starts[index]! + start : start;
+    return (rewritten ?? this.text).slice(from, from + this.targetLengths[index]!);
   }
 
   rule(index: number, table: TableName, chain: string, position: number): SavedRule {
-    const raw = this.rewritten.get(index) ?? this.text.slice(this.starts[index], this.ends[index]);
-    return new SavedRule(table, chain, this.lines[index]!, position, raw, this.targets[index], this.targetOffsets[index]!);
+    const raw = (this.rewritten.size === 0 ? undefined : this.rewritten.get(index)) ?? this.text.slice(this.starts[index], this.ends[index]);
+    return new SavedRule(table, chain, this.lines[index]!, position, raw, this.target(index), this.targetOffsets[index]!);
   }
 }
 
