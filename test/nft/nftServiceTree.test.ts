@@ -101,3 +101,46 @@ test('an ip6 kube-proxy table gives the same tree with IPv6 addresses', () => {
   assert.equal(svc.nodePort, 3001);
   assert.deepEqual(svc.endpoints.map((endpoint) => [endpoint.ip, endpoint.port, endpoint.share]), [['fd00:10:180::1', 80, 0.5], ['fd00:10:180::2:1', 80, 0.5]]);
 });
+
+test('the first level reads no chain rules; a Service\'s details read only its own chains, once', () => {
+  const text = readFileSync('samples/nftables-kind/nft.txt', 'utf8');
+  const { value } = parseNft(text);
+  const reads: string[] = [];
+  for (const chain of value.tables[0].chains) {
+    const rules = chain.rules;
+    Object.defineProperty(chain, 'rules', {
+      enumerable: true,
+      get() {
+        reads.push(chain.name);
+        return rules;
+      },
+    });
+  }
+  const result = buildNftServiceTree(value);
+  assert.deepEqual(result.services.map((service) => [service.id, service.clusterIP?.ip ?? null, service.nodePort]).slice(0, 2), [
+    ['default/empty:http', '10.96.50.50', 30999],
+    ['default/kubernetes:https', '10.96.0.1', null],
+  ]);
+  assert.deepEqual(reads, []);
+  const web = byId(result.services, 'default/web:http');
+  assert.equal(web.endpoints.length, 3);
+  assert.ok(reads.length > 0);
+  assert.ok(reads.every((name) => name.includes('default/web/tcp/http')), reads.join(', '));
+  const count = reads.length;
+  assert.equal(web.path.length, 2);
+  assert.equal(web.externalTrafficPolicy, 'Cluster');
+  assert.equal(reads.length, count);
+});
+
+test('chain owners come from chain names, without expanding any Service', () => {
+  const { tree: result } = tree('samples/nftables-kind');
+  const web = byId(result.services, 'default/web:http');
+  const owner = result.chainOwner!;
+  assert.equal(owner('service-SUSTUHLJ-default/web/tcp/http'), web);
+  assert.equal(owner('endpoint-SVLGPL42-default/web/tcp/http__10.244.1.2/8080'), web);
+  assert.equal(owner('external-SUSTUHLJ-default/web/tcp/http'), web);
+  assert.equal(owner('service-SUSTUHLJ-default/web/udp/http'), undefined);
+  assert.equal(owner('services'), undefined);
+  for (const node of web.path) assert.equal(owner(node.label), web);
+  for (const endpoint of web.endpoints) assert.equal(owner(endpoint.chain!), web);
+});
