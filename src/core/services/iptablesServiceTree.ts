@@ -4,13 +4,14 @@
  * exact shares, and the chain path. Rule details are read without caching, so a 200,000-rule node stays small.
  */
 
-import type { Chain, Rule, Ruleset } from '../iptables/model';
+import type { Chain, Rule, Ruleset, Table } from '../iptables/model';
 import { forEachRuleTarget, peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
 import { readEntryRule } from '../iptables/entryRule';
 import { scanOptions } from '../iptables/scanRule';
 import { classifyChain, parseKubeComment } from '../iptables/vocabulary';
 import { emptyService } from './emptyService';
 import { lazyService } from './lazyService';
+import { compareServices } from './serviceOrder';
 import type { Protocol } from '../trace/result';
 import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree, SourceRef } from './model';
 
@@ -134,7 +135,8 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
   const draftFor = (id: string, protocol: Protocol, line: number): Draft => {
     let draft = drafts.get(`${id}/${protocol}`);
     if (!draft) {
-      draft = { ...emptyService(id, protocol), source: ref(line) };
+      draft = emptyService(id, protocol);
+      draft.source = ref(line);
       drafts.set(`${id}/${protocol}`, draft);
     }
     return draft;
@@ -197,7 +199,7 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
     }
   }
 
-  const referenced = collectJumpTargets(ruleset);
+  const referenced = nat ? jumpTargetsOf(nat) : new Set<string>();
   // Chains kube-proxy no longer uses but did not delete.
   for (const chain of nat?.chains.values() ?? []) {
     if (!chain.name.startsWith('KUBE-') || referenced.has(chain.name)) continue;
@@ -206,8 +208,7 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
       warnings.push(`${chain.name} (nat, line ${chain.line}) is not jumped to from anywhere: a stale chain.`);
     }
   }
-  const order = new Intl.Collator('en');
-  const sorted = [...drafts.values()].sort((a, b) => order.compare(a.id, b.id) || order.compare(a.protocol, b.protocol));
+  const sorted = [...drafts.values()].sort(compareServices);
   // Endpoints, paths and policies are read from the chains when a Service is first looked at.
   const services = sorted.map((draft) => lazyService(draft, () => completeDraft(draft, nat?.chains, ref)));
   let owners: Map<string, ServiceInfo> | undefined;
@@ -254,15 +255,13 @@ function addWarning(draft: Draft, warning: string): void {
   if (!draft.warnings.includes(warning)) draft.warnings.push(warning);
 }
 
-function collectJumpTargets(ruleset: Ruleset): Set<string> {
+/** Every chain a rule of the table jumps or goes to (a rule can only jump within its own table). */
+function jumpTargetsOf(table: Table): Set<string> {
   const targets = new Set<string>();
-  for (const table of ruleset.tables.values()) {
-    for (const chain of table.chains.values()) {
-      forEachRuleTarget(chain, (target) => {
-        if (target) targets.add(target);
-      });
-    }
-  }
+  const add = (target: string | undefined) => {
+    if (target) targets.add(target);
+  };
+  for (const chain of table.chains.values()) forEachRuleTarget(chain, add);
   return targets;
 }
 
