@@ -25,7 +25,7 @@ const weighted = [
 ];
 
 function at(lines: string[], line: number, word: string) {
-  return explainIpvsadmAt(lines, line, lines[line - 1]!.indexOf(word));
+  return explainIpvsadmAt((index) => lines[index], line, lines[line - 1]!.indexOf(word));
 }
 
 test('a real server\'s share comes from its weight among the virtual server\'s', () => {

@@ -28,15 +28,22 @@ interface RealServer {
   weight: number;
 }
 
+/**
+ * The file's lines, read one at a time: the text of a 0-based line, or undefined past the end. The editor reads
+ * them from its document, so a hover does not copy and split the whole file.
+ */
+export type LineOf = (index: number) => string | undefined;
+
 /** The virtual-server line above `index` (0-based) and all real servers of its block. */
-function blockAround(lines: string[], index: number): { header: RegExpExecArray; real: RealServer[] } | undefined {
+function blockAround(lineOf: LineOf, index: number): { header: RegExpExecArray; real: RealServer[] } | undefined {
   let start = index;
-  while (start >= 0 && !VIRTUAL.test(lines[start]!)) start--;
+  while (start >= 0 && !VIRTUAL.test(lineOf(start) ?? '')) start--;
   if (start < 0) return undefined;
-  const header = VIRTUAL.exec(lines[start]!)!;
+  const header = VIRTUAL.exec(lineOf(start)!)!;
   const real: RealServer[] = [];
-  for (let i = start + 1; i < lines.length && i < start + 100_000; i++) {
-    const match = REAL.exec(lines[i]!);
+  for (let i = start + 1; i < start + 100_000; i++) {
+    const text = lineOf(i);
+    const match = text === undefined ? null : REAL.exec(text);
     if (!match) break;
     real.push({ address: match[1]!, forward: match[2]!, weight: Number(match[3]) });
   }
@@ -62,9 +69,9 @@ function blockShares(header: RegExpExecArray, real: RealServer[]): Map<string, n
   return new Map(shares.map(({ share }, index) => [real[index]!.address, share]));
 }
 
-/** Explains the word at 1-based `line`, 0-based `column` of ipvsadm.txt, given all its lines. */
-export function explainIpvsadmAt(lines: string[], line: number, column: number, services?: ServiceTree): Explanation | undefined {
-  const text = lines[line - 1];
+/** Explains the word at 1-based `line`, 0-based `column` of ipvsadm.txt, given its lines. */
+export function explainIpvsadmAt(lineOf: LineOf, line: number, column: number, services?: ServiceTree): Explanation | undefined {
+  const text = lineOf(line - 1);
   if (text === undefined) return undefined;
   const found = tokenAt(text, column);
   if (!found) return undefined;
@@ -81,14 +88,14 @@ export function explainIpvsadmAt(lines: string[], line: number, column: number, 
   if (virtual && token.index === 1) {
     const address = splitAddressPort(word);
     const matches = address ? servicesAtAddress(services, address.ip, address.port).filter((service) => service.protocol.toUpperCase() === virtual[1]) : [];
-    const block = blockAround(lines, line - 1);
+    const block = blockAround(lineOf, line - 1);
     const lead = `Virtual server ${escapeMarkdown(word)} (${virtual[1]}): IPVS takes packets to this address and port at LOCAL_IN and sends each new connection to one real server below.`;
     const empty = block && block.real.length === 0 ? '\n\nIt has **no real servers**: IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".' : '';
     return result([lead + empty, ...matches.slice(0, 3).map((service) => describeService(service))].join('\n\n'));
   }
   const real = REAL.exec(text);
   if (real && token.index === 1) {
-    const block = blockAround(lines, line - 1);
+    const block = blockAround(lineOf, line - 1);
     const address = splitAddressPort(word);
     const parts = [`Real server ${escapeMarkdown(word)}: an endpoint of the virtual server above.`];
     if (block) {

@@ -59,8 +59,8 @@ export function registerLanguageFeatures(analysisFor: AnalysisForFolder): vscode
     vscode.languages.registerHoverProvider({ language: LANGUAGES.ipvsadm }, {
       async provideHover(document, position) {
         const analysis = document.uri.scheme === 'file' ? await analysisFor(folderOf(document)) : undefined;
-        const lines = document.getText().split(/\r?\n/);
-        return toHover(explainIpvsadmAt(lines, position.line + 1, position.character, analysis?.services), position.line);
+        const lineOf = (index: number) => (index >= 0 && index < document.lineCount ? document.lineAt(index).text : undefined);
+        return toHover(explainIpvsadmAt(lineOf, position.line + 1, position.character, analysis?.services), position.line);
       },
     }),
     vscode.languages.registerHoverProvider({ language: LANGUAGES.ipset }, {
