@@ -268,3 +268,16 @@ export function forEachRuleTarget(chain: Chain, visit: (target: string | undefin
   if (chain instanceof StoredChain) chain.eachTarget(visit);
   else for (const rule of chain.rules) visit(rule.target?.name);
 }
+
+/**
+ * A chain's rules for one pass that will not come back to them: chains from parseIptablesSave hand out objects
+ * they do not keep, so a trace through one Service's chains leaves nothing behind in memory.
+ */
+export function readRulesOnce(chain: Chain): Rule[] {
+  return chain instanceof StoredChain ? chain.readRules() : chain.rules;
+}
+
+/** How many rules a chain has, without creating its Rule objects. */
+export function ruleCountOf(chain: Chain): number {
+  return chain instanceof StoredChain ? chain.ruleCount : chain.rules.length;
+}

@@ -191,12 +191,16 @@ export class StoredChain implements Chain {
   }
 
   get rules(): Rule[] {
-    if (!this.#rules) {
-      const rules: Rule[] = new Array(this.ruleCount);
-      for (let i = 0; i < rules.length; i++) rules[i] = this.store.rule(this.indexAt(i), this.table, this.name, i + 1);
-      this.#rules = rules;
-    }
+    this.#rules ??= this.readRules();
     return this.#rules;
+  }
+
+  /** The chain's rules as new objects that the chain does not keep (its cached ones, once they exist). */
+  readRules(): Rule[] {
+    if (this.#rules) return this.#rules;
+    const rules: Rule[] = new Array(this.ruleCount);
+    for (let i = 0; i < rules.length; i++) rules[i] = this.store.rule(this.indexAt(i), this.table, this.name, i + 1);
+    return rules;
   }
 
   /** Visits the target of each rule in order, read from the store: no Rule is created. */

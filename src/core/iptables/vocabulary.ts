@@ -160,20 +160,24 @@ export interface KubeComment {
 }
 
 const SERVICE_ID = '([a-z0-9][-a-z0-9.]*/[a-z0-9][-a-z0-9.]*(?::[-a-z0-9]*)?)';
-const COMMENT_PATTERNS: { pattern: RegExp; kind: KubeCommentKind }[] = [
-  { pattern: new RegExp(`^${SERVICE_ID} cluster IP$`), kind: 'cluster-ip' },
-  { pattern: new RegExp(`^${SERVICE_ID} external IP$`), kind: 'external-ip' },
-  { pattern: new RegExp(`^${SERVICE_ID} loadbalancer IP$`), kind: 'loadbalancer-ip' },
-  { pattern: new RegExp(`^${SERVICE_ID} has no endpoints$`), kind: 'no-endpoints' },
-  { pattern: new RegExp(`^${SERVICE_ID} has no local endpoints$`), kind: 'no-local-endpoints' },
-  { pattern: new RegExp(`^${SERVICE_ID} health check node port$`), kind: 'health-check' },
-  { pattern: new RegExp(`^masquerade traffic for ${SERVICE_ID} external destinations$`), kind: 'masquerade-external' },
-  { pattern: new RegExp(`^pod traffic for ${SERVICE_ID} external destinations$`), kind: 'pod-traffic-external' },
-  { pattern: new RegExp(`^route LOCAL traffic for ${SERVICE_ID} external destinations$`), kind: 'local-traffic-external' },
-  { pattern: new RegExp(`^${SERVICE_ID} traffic not accepted by KUBE-FW-\\S+$`), kind: 'firewall-drop' },
-  { pattern: new RegExp(`^other traffic to ${SERVICE_ID} will be dropped$`), kind: 'firewall-drop' },
-  { pattern: new RegExp(`^Balancing rule \\d+ for ${SERVICE_ID}$`), kind: 'service' },
-  { pattern: new RegExp(`^${SERVICE_ID}$`), kind: 'service' },
+/**
+ * kube-proxy's comment forms. `hint` is text every comment of the form contains, tested before the regex: a big
+ * node has a comment on every Service rule, and most forms are ruled out by one substring search.
+ */
+const COMMENT_PATTERNS: { pattern: RegExp; kind: KubeCommentKind; hint: string }[] = [
+  { pattern: new RegExp(`^${SERVICE_ID} cluster IP$`), kind: 'cluster-ip', hint: ' cluster IP' },
+  { pattern: new RegExp(`^${SERVICE_ID} external IP$`), kind: 'external-ip', hint: ' external IP' },
+  { pattern: new RegExp(`^${SERVICE_ID} loadbalancer IP$`), kind: 'loadbalancer-ip', hint: ' loadbalancer IP' },
+  { pattern: new RegExp(`^${SERVICE_ID} has no endpoints$`), kind: 'no-endpoints', hint: ' has no endpoints' },
+  { pattern: new RegExp(`^${SERVICE_ID} has no local endpoints$`), kind: 'no-local-endpoints', hint: ' has no local endpoints' },
+  { pattern: new RegExp(`^${SERVICE_ID} health check node port$`), kind: 'health-check', hint: ' health check node port' },
+  { pattern: new RegExp(`^masquerade traffic for ${SERVICE_ID} external destinations$`), kind: 'masquerade-external', hint: 'masquerade traffic for ' },
+  { pattern: new RegExp(`^pod traffic for ${SERVICE_ID} external destinations$`), kind: 'pod-traffic-external', hint: 'pod traffic for ' },
+  { pattern: new RegExp(`^route LOCAL traffic for ${SERVICE_ID} external destinations$`), kind: 'local-traffic-external', hint: 'route LOCAL traffic for ' },
+  { pattern: new RegExp(`^${SERVICE_ID} traffic not accepted by KUBE-FW-\\S+$`), kind: 'firewall-drop', hint: ' traffic not accepted by KUBE-FW-' },
+  { pattern: new RegExp(`^other traffic to ${SERVICE_ID} will be dropped$`), kind: 'firewall-drop', hint: 'other traffic to ' },
+  { pattern: new RegExp(`^Balancing rule \\d+ for ${SERVICE_ID}$`), kind: 'service', hint: 'Balancing rule ' },
+  { pattern: new RegExp(`^${SERVICE_ID}$`), kind: 'service', hint: '/' },
 ];
 const ENDPOINT_PATTERN = new RegExp(`^${SERVICE_ID} -+>? ?(\\d+\\.\\d+\\.\\d+\\.\\d+):(\\d+)$`);
 const NODEPORT_SUFFIX = / nodePort$/;
@@ -182,15 +186,16 @@ const NODEPORT_SUFFIX = / nodePort$/;
 export function parseKubeComment(comment: string | undefined): KubeComment {
   if (!comment) return { kind: 'other' };
   const text = comment.trim();
-  const endpoint = ENDPOINT_PATTERN.exec(text);
+  const endpoint = text.includes(' -') ? ENDPOINT_PATTERN.exec(text) : null;
   if (endpoint) {
     return { kind: 'endpoint-choice', service: endpoint[1], endpoint: { ip: endpoint[2], port: Number(endpoint[3]) } };
   }
-  if (NODEPORT_SUFFIX.test(text)) {
+  if (text.endsWith(' nodePort')) {
     const inner = parseKubeComment(text.replace(NODEPORT_SUFFIX, ''));
     if (inner.service) return { kind: 'nodeport', service: inner.service };
   }
-  for (const { pattern, kind } of COMMENT_PATTERNS) {
+  for (const { pattern, kind, hint } of COMMENT_PATTERNS) {
+    if (!text.includes(hint)) continue;
     const match = pattern.exec(text);
     if (match) return { kind, service: match[1] };
   }

@@ -212,7 +212,7 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
   // Endpoints, paths and policies are read from the chains when a Service is first looked at.
   const services = sorted.map((draft) => lazyService(draft, () => completeDraft(draft, nat?.chains, ref)));
   let owners: Map<string, ServiceInfo> | undefined;
-  const chainOwner = (chain: string) => (owners ??= chainOwnersOf(sorted, services, nat?.chains)).get(chain);
+  const chainOwner = (chain: string) => (PER_SERVICE_CHAIN.test(chain) ? (owners ??= chainOwnersOf(sorted, services, nat?.chains)).get(chain) : undefined);
   return { mode: 'iptables', services, warnings, chainOwner };
 }
 

@@ -6,6 +6,7 @@
 
 import type { Chain, Rule } from '../iptables/model';
 import { readEntryRule } from '../iptables/entryRule';
+import { ruleCountOf } from '../iptables/parseIptablesSave';
 import { scanOptions } from '../iptables/scanRule';
 import { parseIPv4, parsePrefix4 } from '../net/ipv4';
 import type { PacketState } from './packetState';
@@ -79,6 +80,8 @@ export function prepareChainIndex(chain: Chain): void {
  * undefined means "every rule" (the chain is short).
  */
 export function candidateRules(chain: Chain, packet: PacketState): number[] | undefined {
+  // Most chains a trace passes are short; they are walked without an index and without touching their rules here.
+  if (ruleCountOf(chain) < INDEX_THRESHOLD) return undefined;
   let index = indexes.get(chain);
   if (index === undefined) {
     index = buildIndex(chain);

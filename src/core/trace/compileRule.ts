@@ -29,17 +29,18 @@ export interface CompiledRule {
 
 const cache = new WeakMap<Rule, CompiledRule>();
 
-export function compileRule(rule: Rule): CompiledRule {
+/** The rule's checks; `keep` false builds them for this one use (the rule object is not kept either). */
+export function compileRule(rule: Rule, keep = true): CompiledRule {
   let compiled = cache.get(rule);
   if (!compiled) {
     compiled = { checks: buildChecks(rule) };
-    cache.set(rule, compiled);
+    if (keep) cache.set(rule, compiled);
   }
   return compiled;
 }
 
-export function evaluateRule(rule: Rule, packet: PacketState, env: MatchEnvironment): MatchResult {
-  const { checks } = compileRule(rule);
+export function evaluateRule(rule: Rule, packet: PacketState, env: MatchEnvironment, keep = true): MatchResult {
+  const { checks } = compileRule(rule, keep);
   if (checks.length === 0) return MATCH;
   if (checks.length === 1) return checks[0](packet, env);
   const results: MatchResult[] = [];

@@ -4,7 +4,7 @@
  * tracer cannot decide is assumed not to match and noted. Targets change the packet (marks, NAT) in place.
  */
 
-import { ruleTargetName } from '../iptables/parseIptablesSave';
+import { readRulesOnce, ruleTargetName } from '../iptables/parseIptablesSave';
 import type { Chain, Rule, RuleOption, Ruleset } from '../iptables/model';
 import { findOption } from '../iptables/ruleDetails';
 import { parseKubeComment } from '../iptables/vocabulary';
@@ -38,6 +38,10 @@ const NON_TERMINATING_TARGETS = new Set([
 
 interface Frame {
   chain: Chain;
+  /** The chain's rules; for per-Service chains, objects read for this walk only (see readRulesOnce). */
+  rules: Rule[];
+  /** Whether compiled checks are kept for the next trace: only for chains that many traces pass. */
+  keep: boolean;
   /** Next index into `candidates` (or into the chain's rules when candidates is undefined). */
   cursor: number;
   candidates: number[] | undefined;
@@ -49,15 +53,22 @@ function ruleRef(rule: Rule): RuleRef {
   return { table: rule.table, chain: rule.chain, line: rule.line, rule: rule.raw };
 }
 
+/**
+ * kube-proxy's chains of one Service or endpoint: a trace passes few of the tens of thousands on a big node, and
+ * rarely the same ones as the trace before, so their rules are read afresh rather than kept in memory.
+ */
+const PER_SERVICE_CHAIN = /^KUBE-(SVC|SVL|SEP|EXT|FW|XLB)-/;
+
 function makeFrame(chain: Chain, branch: Branch): Frame {
-  return { chain, cursor: 0, candidates: candidateRules(chain, branch.packet) };
+  const keep = !PER_SERVICE_CHAIN.test(chain.name);
+  return { chain, rules: keep ? chain.rules : readRulesOnce(chain), keep, cursor: 0, candidates: candidateRules(chain, branch.packet) };
 }
 
 function nextRule(frame: Frame): Rule | undefined {
-  const { chain, candidates } = frame;
-  if (candidates === undefined) return chain.rules[frame.cursor++];
+  const { rules, candidates } = frame;
+  if (candidates === undefined) return rules[frame.cursor++];
   const position = candidates[frame.cursor++];
-  return position === undefined ? undefined : chain.rules[position];
+  return position === undefined ? undefined : rules[position];
 }
 
 /** `a.b.c.d[-e.f.g.h][:port[-port]]` → the first address and port, plus whether it was a range. */
@@ -138,7 +149,7 @@ function runBranch(
       branch.notes.push(`the walk through ${builtin.table} ${hook} was cut short`);
       return;
     }
-    let result = evaluateRule(rule, branch.packet, ctx);
+    let result = evaluateRule(rule, branch.packet, ctx, frame.keep);
     if (result.kind === 'no') continue;
     if (result.kind === 'unknown') {
       branch.notes.push(`${rule.table} ${rule.chain} line ${rule.line} was assumed not to match: ${result.reason}`);
