@@ -71,18 +71,22 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
 
   const stack: Frame[] = [{ kind: 'top' }];
   let pending: Pending | undefined;
-  const lines = source.split('\n');
-
-  for (let index = 0; index < lines.length; index++) {
-    const lineNumber = index + 1;
-    const raw = lines[index];
-    if (raw.length > MAX_NFT_LINE_CHARS) {
+  // Lines are cut from the text one at a time (not split up front), so each is garbage as soon as it is read.
+  let lineNumber = 0;
+  for (let next = 0; next <= source.length; ) {
+    const start = next;
+    let end = source.indexOf('\n', start);
+    if (end === -1) end = source.length;
+    next = end + 1;
+    lineNumber++;
+    if (end - start > MAX_NFT_LINE_CHARS) {
       report(lineNumber, 'error', `line longer than ${MAX_NFT_LINE_CHARS} characters; skipped`);
       continue;
     }
+    const raw = source.slice(start, end);
     const top = stack[stack.length - 1];
     if (pending === undefined && (top.kind === 'chain' || top.kind === 'table') && raw.indexOf('"') === -1) {
-      if (top.kind === 'chain' ? plainChainLine(top, raw, lineNumber) : plainTableLine(top, raw, lineNumber)) continue;
+      if (top.kind === 'chain' ? plainChainLine(top, raw, start, lineNumber) : plainTableLine(top, raw, lineNumber)) continue;
     }
     const { tokens, handle, text: lineText, unclosedQuote } = tokenizeLine(raw, lineNumber);
     if (unclosedQuote) report(lineNumber, 'warning', 'a quote is not closed; the string runs to the end of the line');
@@ -124,27 +128,25 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
 
   /**
    * A line inside a chain without quotes: most of a large ruleset. Its tokens are the characters between
-   * spaces and punctuation, so the rule is only recorded here and tokenized when its chain's rules are first
-   * read. Returns false for what needs the full path: chain headers and statements that open a brace.
+   * spaces and punctuation, so only where the rule starts is recorded here; it is read again and tokenized when
+   * its chain's rules are first read. Returns false for what needs the full path: chain headers and statements
+   * that open a brace.
    */
-  function plainChainLine(frame: Extract<Frame, { kind: 'chain' }>, raw: string, line: number): boolean {
-    const hash = raw.indexOf('#');
-    const text = (hash === -1 ? raw : raw.slice(0, hash)).trim();
+  function plainChainLine(frame: Extract<Frame, { kind: 'chain' }>, raw: string, start: number, line: number): boolean {
+    const text = withoutComment(raw);
     if (text === '') return true;
     if (text === '}') {
       close(frame, line);
       return true;
     }
     if (CHAIN_HEADER_START.test(text) || braceDepth(text) > 0) return false;
-    const handle = hash === -1 ? undefined : HANDLE.exec(raw.slice(hash))?.[1];
-    unparsedRules(frame.chain).push(handle === undefined ? { line, text } : { line, text, handle: Number(handle) });
+    unparsedRules(frame.chain).push(start, line);
     return true;
   }
 
   /** A line inside a table without quotes: blank, `}`, or `chain NAME {`; false for anything else. */
   function plainTableLine(frame: Extract<Frame, { kind: 'table' }>, raw: string, line: number): boolean {
-    const hash = raw.indexOf('#');
-    const text = (hash === -1 ? raw : raw.slice(0, hash)).trim();
+    const text = withoutComment(raw);
     if (text === '') return true;
     if (text === '}') {
       close(frame, line);
@@ -160,7 +162,7 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
   function openChain(frame: Extract<Frame, { kind: 'table' }>, name: string, line: number): void {
     if (frame.chainNames.has(name)) report(line, 'warning', `chain ${name} appears twice in the table`);
     frame.chainNames.add(name);
-    const chain = newChain(name, line);
+    const chain = newChain(name, line, source);
     frame.table.chains.push(chain);
     stack.push({ kind: 'chain', table: frame.table, chain });
   }
@@ -171,7 +173,10 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
       return;
     }
     if (frame.kind === 'table') frame.table.endLine = line;
-    if (frame.kind === 'chain') frame.chain.endLine = line;
+    if (frame.kind === 'chain') {
+      frame.chain.endLine = line;
+      settleRules(frame.chain);
+    }
     stack.pop();
   }
 
@@ -365,22 +370,49 @@ function ruleOf(tokens: NftToken[], line: number, text: string, handle: number |
   return rule;
 }
 
-/** A one-line rule without quotes, recorded by the first pass: its tokens can be read again from its text. */
-interface RuleText {
-  line: number;
-  text: string;
-  handle?: number;
+/** A line without its `#` comment, trimmed. */
+function withoutComment(raw: string): string {
+  const hash = raw.indexOf('#');
+  return (hash === -1 ? raw : raw.slice(0, hash)).trim();
 }
 
-/** Rules of a chain before their first read: recorded texts, and rules the first pass had to parse already. */
+/** The one-line rule without quotes that starts at `start` of the text: what the tokenizer would make of the line. */
+function plainRule(source: string, start: number, line: number): NftRule {
+  let end = source.indexOf('\n', start);
+  if (end === -1) end = source.length;
+  const raw = source.slice(start, end);
+  const text = withoutComment(raw);
+  const hash = raw.indexOf('#');
+  const handle = hash === -1 ? undefined : HANDLE.exec(raw.slice(hash))?.[1];
+  return ruleOf(tokenizeLine(text, line).tokens, line, text, handle === undefined ? undefined : Number(handle));
+}
+
+/**
+ * Rules of a chain before their first read, in order: a plain rule as two numbers (where its line starts in the
+ * text, and its line number), a rule the first pass had to parse already as itself.
+ */
+type UnparsedRules = (number | NftRule)[];
+
 interface ChainRules {
-  unparsed: (RuleText | NftRule)[] | undefined;
+  source: string;
+  unparsed: UnparsedRules | undefined;
   rules: NftRule[] | undefined;
 }
 
 const RULES = Symbol('chain rules');
 
 type LazyChain = NftChain & { [RULES]: ChainRules };
+
+function parseRules(slot: ChainRules): NftRule[] {
+  const rules: NftRule[] = [];
+  const unparsed = slot.unparsed ?? [];
+  for (let i = 0; i < unparsed.length; i++) {
+    const entry = unparsed[i];
+    if (typeof entry === 'number') rules.push(plainRule(slot.source, entry, unparsed[++i] as number));
+    else rules.push(entry);
+  }
+  return rules;
+}
 
 /** One getter for every chain: a chain costs a small record, not a closure. */
 const RULES_DESCRIPTOR: PropertyDescriptor = {
@@ -389,7 +421,7 @@ const RULES_DESCRIPTOR: PropertyDescriptor = {
   get(this: LazyChain): NftRule[] {
     const slot = this[RULES];
     if (slot.rules === undefined) {
-      slot.rules = (slot.unparsed ?? []).map((entry) => ('exprs' in entry ? entry : ruleOf(tokenizeLine(entry.text, entry.line).tokens, entry.line, entry.text, entry.handle)));
+      slot.rules = parseRules(slot);
       slot.unparsed = undefined;
     }
     return slot.rules;
@@ -404,18 +436,24 @@ const RULES_DESCRIPTOR: PropertyDescriptor = {
  * A chain whose `rules` are parsed on first read (an own, enumerable accessor, so spread, JSON.stringify and deep
  * equality see an ordinary NftChain). On a 10,000-Service node the tree and a trace read a few hundred of 60,000.
  */
-function newChain(name: string, line: number): NftChain {
+function newChain(name: string, line: number, source: string): NftChain {
   const chain = { name, line, endLine: line } as LazyChain;
-  Object.defineProperty(chain, RULES, { value: { unparsed: [], rules: undefined } satisfies ChainRules, enumerable: false });
+  Object.defineProperty(chain, RULES, { value: { source, unparsed: undefined, rules: undefined } satisfies ChainRules, enumerable: false });
   Object.defineProperty(chain, 'rules', RULES_DESCRIPTOR);
   return chain;
 }
 
 /** Where the first pass adds a chain's rules. */
-function unparsedRules(chain: NftChain): (RuleText | NftRule)[] {
+function unparsedRules(chain: NftChain): UnparsedRules {
   const slot = (chain as LazyChain)[RULES];
   slot.unparsed ??= [];
   return slot.unparsed;
+}
+
+/** At the chain's closing brace: the list is copied to its exact length (a grown array keeps spare room). */
+function settleRules(chain: NftChain): void {
+  const slot = (chain as LazyChain)[RULES];
+  if (slot.unparsed !== undefined) slot.unparsed = slot.unparsed.slice();
 }
 
 /** Splits `type nat hook prerouting priority dstnat; policy accept;` at its semicolons. */
