@@ -73,34 +73,59 @@ interface RulePlace {
   position: number;
 }
 
-/**
- * Per table, where the rules that jump or go to each chain stand, built on the first question about a table
- * from the stored targets alone: no Rule object is created for the 200,000 rules of a big node.
- */
-const jumpIndexes = new WeakMap<Ruleset, Map<string, Map<string, RulePlace[]>>>();
+/** A table's jump index, filled chain by chain; `chains` yields the chains not read yet. */
+interface JumpIndexBuild {
+  places: Map<string, RulePlace[]>;
+  chains: Iterator<Chain>;
+  done: boolean;
+}
 
-function jumpIndex(ruleset: Ruleset, table: string): Map<string, RulePlace[]> | undefined {
+/**
+ * Per table, where the rules that jump or go to each user chain stand (built-in targets such as DNAT are left
+ * out), read from the stored targets alone: no Rule object is created for the 200,000 rules of a big node. It is built on the first question about a
+ * table, or ahead of time in slices with prepareJumpIndex.
+ */
+const jumpIndexes = new WeakMap<Ruleset, Map<string, JumpIndexBuild>>();
+
+function jumpIndexBuild(ruleset: Ruleset, table: string): JumpIndexBuild | undefined {
   const rules = ruleset.tables.get(table);
   if (!rules) return undefined;
   let tables = jumpIndexes.get(ruleset);
   if (!tables) jumpIndexes.set(ruleset, (tables = new Map()));
-  let index = tables.get(table);
-  if (!index) {
-    const built = new Map<string, RulePlace[]>();
-    for (const chain of rules.chains.values()) {
-      let position = 0;
-      forEachRuleTarget(chain, (target) => {
-        if (target !== undefined) {
-          const places = built.get(target);
-          if (places) places.push({ chain, position });
-          else built.set(target, [{ chain, position }]);
-        }
-        position++;
-      });
+  let build = tables.get(table);
+  if (!build) tables.set(table, (build = { places: new Map(), chains: rules.chains.values(), done: false }));
+  return build;
+}
+
+/** Reads chains into the index until about `budget` rules were read; true when the whole table is in. */
+function advance(build: JumpIndexBuild, budget: number): boolean {
+  let read = 0;
+  while (!build.done && read < budget) {
+    const next = build.chains.next();
+    if (next.done) {
+      build.done = true;
+      break;
     }
-    tables.set(table, (index = built));
+    const chain = next.value;
+    let position = 0;
+    forEachRuleTarget(chain, (target) => {
+      if (target !== undefined && !Object.hasOwn(TARGETS, target)) {
+        const places = build.places.get(target);
+        if (places) places.push({ chain, position });
+        else build.places.set(target, [{ chain, position }]);
+      }
+      position++;
+    });
+    read += position;
   }
-  return index;
+  return build.done;
+}
+
+function jumpIndex(ruleset: Ruleset, table: string): Map<string, RulePlace[]> | undefined {
+  const build = jumpIndexBuild(ruleset, table);
+  if (!build) return undefined;
+  advance(build, Infinity);
+  return build.places;
 }
 
 /** Every rule in the Ruleset that jumps or goes to `chain` in `table`. */
@@ -113,9 +138,13 @@ export function jumpCount(ruleset: Ruleset, table: string, chain: string): numbe
   return jumpIndex(ruleset, table)?.get(chain)?.length ?? 0;
 }
 
-/** Indexes one table's jumps now, so the first chain hover or reference search there does not pay for it. */
-export function prepareJumpIndex(ruleset: Ruleset, table: string): void {
-  jumpIndex(ruleset, table);
+/**
+ * Indexes about `budget` more rules of one table's jumps, so the first chain hover or reference search there
+ * does not pay for the whole table; true once the table is indexed (or has no such table).
+ */
+export function prepareJumpIndex(ruleset: Ruleset, table: string, budget = Infinity): boolean {
+  const build = jumpIndexBuild(ruleset, table);
+  return build ? advance(build, budget) : true;
 }
 
 function optionArgs(rule: Rule, module: string, option: string): string[] | undefined {

@@ -50,9 +50,13 @@ function endpointIndex(tree: ServiceTree): ServicesByKey {
   return index;
 }
 
-/** Builds the tree's chain lookup now (the ServiceIndex builds it on the first chain asked), so a first hover does not pay for it. */
-export function prepareChainLookup(tree: ServiceTree): void {
-  serviceIndexOf(tree).byChain('');
+/**
+ * Builds the tree's chain lookup now, so a first hover does not pay for it: the ServiceIndex builds its chain
+ * map on the first lookup of a per-Service chain, so `chain` should name one (any chain of the snapshot's
+ * KUBE-SVC-/KUBE-SEP- kind; the answer is not used).
+ */
+export function prepareChainLookup(tree: ServiceTree, chain: string): void {
+  serviceIndexOf(tree).byChain(chain);
 }
 
 /** Builds the address lookup now, so a first route or ipset hover does not pay for it. */

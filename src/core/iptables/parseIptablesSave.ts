@@ -29,6 +29,10 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   let table: Table | undefined;
   let lastRuleLine = 0;
   let lastChain: StoredChain | undefined;
+  // The declared chains of each table in order: rules follow that order, so the next chain is usually known.
+  const declared = new Map<Table, StoredChain[]>();
+  let order: StoredChain[] = [];
+  let expected = 0;
   // The rule waiting for possible folded continuation lines: its line, where it stands in the dump, its text, and
   // whether that text differs from the dump's (trimmed, or joined with folded lines).
   let pendingLine = 0;
@@ -43,14 +47,16 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     if (!chain) {
       report(line, 'warning', `chain ${name} is used in table ${current.name} before it is declared`);
       const builtin = BUILTIN_CHAINS.has(name);
-      chain = new StoredChain(store, current.name, name, builtin, builtin ? 'ACCEPT' : undefined, line, undefined);
+      chain = new StoredChain(store, current.name, name, builtin, builtin ? 'ACCEPT' : undefined, line, undefined, -1);
       current.chains.set(name, chain);
     }
     return chain;
   };
 
   const addRule = (lineNumber: number, start: number, end: number, raw: string, rewritten: boolean) => {
-    const scan = scanRule(raw, lastChain?.table === table!.name ? lastChain.name : undefined);
+    const sameTable = lastChain?.table === table!.name;
+    const next = order[expected];
+    const scan = scanRule(raw, sameTable ? lastChain!.name : undefined, next?.name);
     if (scan.unbalancedQuote) report(lineNumber, 'warning', 'a quote is not closed; read to the end of the line');
     if (!scan.appends) {
       report(lineNumber, 'error', `expected "-A CHAIN …" but found "${truncate(raw)}"`);
@@ -60,7 +66,12 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
       report(lineNumber, 'error', '"-A" needs a chain name');
       return;
     }
-    const chain = lastChain && lastChain.name === scan.chain && lastChain.table === table!.name ? lastChain : chainOf(scan.chain, lineNumber);
+    let chain: StoredChain;
+    if (sameTable && lastChain!.name === scan.chain) chain = lastChain!;
+    else {
+      chain = next !== undefined && next.name === scan.chain ? next : chainOf(scan.chain, lineNumber);
+      if (chain.declarationIndex >= 0) expected = chain.declarationIndex + 1;
+    }
     lastChain = chain;
     if (scan.problems) for (const problem of scan.problems) report(lineNumber, 'warning', problem);
     chain.append(store.add(lineNumber, start, end, rewritten ? raw : undefined, scan.target, scan.targetOffset, scan.targetStart));
@@ -135,7 +146,10 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
       } else {
         table = { name, line: lineNumber, chains: new Map() };
         tables.set(name, table);
+        declared.set(table, []);
       }
+      order = declared.get(table)!;
+      expected = 0;
       continue;
     }
     if (lead === ':') {
@@ -144,7 +158,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
         report(lineNumber, 'error', 'chain declaration outside any table; skipped');
         continue;
       }
-      declareChain(store, table, line, lineNumber, report);
+      declareChain(store, table, order, line, lineNumber, report);
       continue;
     }
     if (line === 'COMMIT') {
@@ -178,6 +192,7 @@ const NO_COUNTS: { packets: number; bytes: number } = Object.freeze({ packets: 0
 function declareChain(
   store: RuleStore,
   table: Table,
+  order: StoredChain[],
   line: string,
   lineNumber: number,
   report: (line: number, severity: Diagnostic['severity'], message: string) => void,
@@ -222,7 +237,9 @@ function declareChain(
   }
   // kube-proxy's test fixtures write built-in chains as `:PREROUTING - [0:0]`; the kernel's policy is ACCEPT.
   const builtin = BUILTIN_CHAINS.has(name);
-  table.chains.set(name, new StoredChain(store, table.name, name, builtin, builtin ? (policy ?? 'ACCEPT') : policy, lineNumber, counters));
+  const chain = new StoredChain(store, table.name, name, builtin, builtin ? (policy ?? 'ACCEPT') : policy, lineNumber, counters, order.length);
+  table.chains.set(name, chain);
+  order.push(chain);
 }
 
 /**

@@ -193,11 +193,12 @@ const CANONICAL_RULE = new RegExp(
  * In a canonical line the target flag is the last ` -j ` or ` -g ` outside quotes; a quote after it means a
  * quoted argument may hold that text, and the regex's own reading decides instead.
  */
-function scanCanonical(line: string, previousChain: string | undefined): RuleScan | undefined {
+function scanCanonical(line: string, previousChain: string | undefined, nextChain: string | undefined): RuleScan | undefined {
   if (!CANONICAL_RULE.test(line)) return undefined;
   const chainEnd = line.indexOf(' ', 3);
   const chainLength = (chainEnd === -1 ? line.length : chainEnd) - 3;
-  const chain = previousChain !== undefined && previousChain.length === chainLength && line.startsWith(previousChain, 3) ? previousChain : line.slice(3, 3 + chainLength);
+  const names = (known: string | undefined) => known !== undefined && known.length === chainLength && line.startsWith(known, 3);
+  const chain = names(previousChain) ? previousChain! : names(nextChain) ? nextChain! : line.slice(3, 3 + chainLength);
   // Only one target flag stands outside quotes, and nearly always it is -j: look for -g only when there is none.
   let flag = line.lastIndexOf(' -j ');
   if (flag === -1) flag = line.lastIndexOf(' -g ');
@@ -217,11 +218,12 @@ function scanCanonical(line: string, previousChain: string | undefined): RuleSca
 }
 
 /**
- * Scans one rule line. `previousChain` is the chain of the line before: rules of a chain stand together, so the
- * name is compared in place and the same string is returned instead of a fresh copy.
+ * Scans one rule line. `previousChain` is the chain of the line before and `nextChain` the one expected after it
+ * (iptables-save lists rules chain by chain in declaration order): when the line's chain is one of them, that very
+ * string is returned, so the caller can tell by identity and no copy is made.
  */
-export function scanRule(line: string, previousChain?: string): RuleScan {
-  return scanCanonical(line, previousChain) ?? scanRuleByTokens(line, previousChain);
+export function scanRule(line: string, previousChain?: string, nextChain?: string): RuleScan {
+  return scanCanonical(line, previousChain, nextChain) ?? scanRuleByTokens(line, previousChain);
 }
 
 /** The token walk that handles every line, canonical or not; exported so tests can hold the fast path to it. */

@@ -153,13 +153,14 @@ export class RuleStore {
   }
 }
 
-/** The rule indexes of a chain: a run of consecutive indexes (the usual case), or a list once they are not. */
-type Members = { first: number; count: number } | number[];
-
 /** A chain whose Rule objects are created when its rules are first read. */
 export class StoredChain implements Chain {
   #rules: Rule[] | undefined;
-  private members: Members = { first: 0, count: 0 };
+  // The chain's rules are stored rules first … first + count - 1 (iptables-save lists a chain's rules together),
+  // or the indexes in `scattered` once a rule arrives out of that run.
+  private first = 0;
+  private count = 0;
+  private scattered: number[] | undefined;
 
   constructor(
     private readonly store: RuleStore,
@@ -169,25 +170,26 @@ export class StoredChain implements Chain {
     readonly policy: 'ACCEPT' | 'DROP' | undefined,
     readonly line: number,
     readonly counters: { packets: number; bytes: number } | undefined,
+    /** Position among the table's declared chains, or -1 for a chain used before it was declared. */
+    readonly declarationIndex: number,
   ) {}
 
   /** Appends the stored rule `index` (rules arrive in file order). */
   append(index: number): void {
-    const members = this.members;
-    if (Array.isArray(members)) members.push(index);
-    else if (members.count === 0) this.members = { first: index, count: 1 };
-    else if (members.first + members.count === index) members.count++;
-    else this.members = [...Array.from({ length: members.count }, (_, i) => members.first + i), index];
+    if (this.scattered) this.scattered.push(index);
+    else if (this.count === 0) {
+      this.first = index;
+      this.count = 1;
+    } else if (this.first + this.count === index) this.count++;
+    else this.scattered = [...Array.from({ length: this.count }, (_, i) => this.first + i), index];
   }
 
   get ruleCount(): number {
-    const members = this.members;
-    return Array.isArray(members) ? members.length : members.count;
+    return this.scattered ? this.scattered.length : this.count;
   }
 
   private indexAt(position: number): number {
-    const members = this.members;
-    return Array.isArray(members) ? members[position]! : members.first + position;
+    return this.scattered ? this.scattered[position]! : this.first + position;
   }
 
   get rules(): Rule[] {

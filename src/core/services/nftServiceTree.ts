@@ -26,11 +26,20 @@ interface TableIndex {
   clusterIPs: Set<string>;
   firewallIPs: Set<string>;
   /** Per-Service chains and affinity sets, keyed by `ns/name:port/protocol`. */
-  byService: Map<string, { chains: { chain: NftChain; parsed: ServiceChainName }[]; affinitySets: NftSet[] }>;
+  byService: Map<string, ServiceChains>;
 }
 
 function serviceKey(servicePortName: string, protocol: string): string {
   return `${servicePortName}/${protocol}`;
+}
+
+/** A Service's cluster-policy, local-policy, external and firewall chains (the first of each kind), and its affinity set. */
+interface ServiceChains {
+  service?: NftChain;
+  local?: NftChain;
+  external?: NftChain;
+  firewall?: NftChain;
+  affinitySet?: NftSet;
 }
 
 function groupByService(table: NftTable): TableIndex['byService'] {
@@ -39,7 +48,7 @@ function groupByService(table: NftTable): TableIndex['byService'] {
     const key = serviceKey(parsed.servicePortName, parsed.protocol);
     let entry = groups.get(key);
     if (!entry) {
-      entry = { chains: [], affinitySets: [] };
+      entry = {};
       groups.set(key, entry);
     }
     return entry;
@@ -48,11 +57,11 @@ function groupByService(table: NftTable): TableIndex['byService'] {
     // Endpoint chains, most of the table, are found from their Service chain's vmap instead.
     if (chain.name.startsWith('endpoint-')) continue;
     const parsed = parseServiceChainName(chain.name);
-    if (parsed) group(parsed).chains.push({ chain, parsed });
+    if (parsed && parsed.kind !== 'endpoint' && parsed.kind !== 'affinity') group(parsed)[parsed.kind] ??= chain;
   }
   for (const set of table.sets) {
     const parsed = parseServiceChainName(set.name);
-    if (parsed?.kind === 'affinity') group(parsed).affinitySets.push(set);
+    if (parsed?.kind === 'affinity') group(parsed).affinitySet ??= set;
   }
   return groups;
 }
@@ -140,7 +149,8 @@ export function buildNftServiceTree(nft: NftRuleset, routes?: Pick<LocalRoutes, 
 
     // A Service's own chains count as used, whether or not a map names them (the local chain behind an external one).
     for (const service of services.values()) {
-      for (const chain of serviceChains(index, service)) if (chain) referenced.add(chain.name);
+      const group = index.byService.get(serviceKey(service.id, service.protocol));
+      for (const chain of [group?.service, group?.local, group?.external, group?.firewall]) if (chain) referenced.add(chain.name);
       drafts.push({ draft: service, index });
     }
     for (const chain of table.chains) {
@@ -214,16 +224,12 @@ function noEndpointEntry(service: ServiceInfo, mapName: string, element: NftSetE
   if (drops && mapName === 'no-endpoint-services' && !index.clusterIPs.has(element.key[0])) service.externalTrafficPolicy = 'Local';
 }
 
-/** A Service's cluster-policy, local-policy, external and firewall chains, each the first of its kind. */
-function serviceChains(index: TableIndex, service: ServiceInfo): [NftChain | undefined, NftChain | undefined, NftChain | undefined, NftChain | undefined] {
-  const chainsOfService = index.byService.get(serviceKey(service.id, service.protocol))?.chains ?? [];
-  const byKind = (kind: string) => chainsOfService.find((entry) => entry.parsed.kind === kind)?.chain;
-  return [byKind('service'), byKind('local'), byKind('external'), byKind('firewall')];
-}
-
 function describeChains(service: ServiceInfo, index: TableIndex, routes?: Pick<LocalRoutes, 'isLocal'>): void {
   const group = index.byService.get(serviceKey(service.id, service.protocol));
-  const [clusterChain, localChain, externalChain, firewallChain] = serviceChains(index, service);
+  const clusterChain = group?.service;
+  const localChain = group?.local;
+  const externalChain = group?.external;
+  const firewallChain = group?.firewall;
 
   const clusterEndpoints = clusterChain ? endpointsOf(clusterChain, index) : [];
   const localEndpoints = localChain ? endpointsOf(localChain, index) : [];
@@ -247,7 +253,7 @@ function describeChains(service: ServiceInfo, index: TableIndex, routes?: Pick<L
       }
     }
   }
-  const affinitySet = group?.affinitySets[0];
+  const affinitySet = group?.affinitySet;
   if (affinitySet?.timeout) service.sessionAffinitySeconds = parseDuration(affinitySet.timeout) ?? null;
 
   const chainNode = (chain: NftChain, kind: PathNode['kind'], endpoints: EndpointInfo[]): PathNode => ({
