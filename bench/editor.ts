@@ -94,7 +94,11 @@ async function main(): Promise<void> {
     ['**open → first level shown**', summary(all.map((each) => each.openToFirstLevelMs))],
   ];
   for (const [index, step] of first.indexSteps.entries()) {
-    rows.push([`background index after open: ${step.name}`, summary(all.map((each) => each.indexSteps[index]?.ms ?? Number.NaN))]);
+    const of = (each: EditorMeasurement) => each.indexSteps[index];
+    rows.push([
+      `background index after open: ${step.name}, in ${step.slices} turn(s); the longest turn`,
+      `${summary(all.map((each) => of(each)?.ms ?? Number.NaN))}; ${summary(all.map((each) => of(each)?.longestSliceMs ?? Number.NaN))}`,
+    ]);
   }
   rows.push(['iptables-save.txt opens: VS Code splits it into lines (not ours)', summary(all.map((each) => each.documentOpenMs))]);
   rows.push([`CodeLens request on open (text check + ${first.codeLenses} lenses)`, summary(all.map((each) => each.codeLensesMs ?? Number.NaN))]);

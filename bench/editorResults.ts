@@ -21,7 +21,8 @@ export interface EditorMeasurement {
   firstLevelMs: number;
   openToFirstLevelMs: number;
   firstLevelItems: number;
-  indexSteps: { name: string; ms: number }[];
+  /** The background index steps after open: total time, slices (event-loop turns) and the longest slice. */
+  indexSteps: { name: string; ms: number; slices: number; longestSliceMs: number }[];
   documentOpenMs: number;
   /** Hovers in order: the first of each kind, then each again, then each on another Service. */
   firstHovers: HoverTiming[];
