@@ -49,8 +49,56 @@ function compareBytes(a: number[], b: number[]): number {
   return 0;
 }
 
+/** Octets of a dotted quad as nft prints them: decimal, no leading zeros, each 0–255. */
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * A dotted quad in nft's own form as an unsigned 32-bit number; undefined for anything else (IPv6, leading
+ * zeros, which ipaddr.js reads as octal, hex octets), which then goes through ipaddr.js.
+ */
+function canonicalIPv4(text: string): number | undefined {
+  if (!CANONICAL_IPV4.test(text)) return undefined;
+  let value = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 46) {
+      value = value * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (code - 48);
+  }
+  return value * 256 + octet;
+}
+
+/** addressMatches for an IPv4 packet address and a canonical IPv4 address, prefix or range; undefined to take the general path. */
+function ipv4Matches(address: number, text: string): boolean | undefined {
+  const slash = text.indexOf('/');
+  if (slash !== -1) {
+    const network = canonicalIPv4(text.slice(0, slash));
+    const bitsText = text.slice(slash + 1);
+    const bits = /^\d{1,2}$/.test(bitsText) ? Number(bitsText) : -1;
+    if (network === undefined || bits < 0 || bits > 32) return undefined;
+    const size = 2 ** (32 - bits);
+    return Math.floor(address / size) === Math.floor(network / size);
+  }
+  const dash = text.indexOf('-');
+  if (dash !== -1) {
+    const low = canonicalIPv4(text.slice(0, dash));
+    const high = canonicalIPv4(text.slice(dash + 1));
+    if (low === undefined || high === undefined) return undefined;
+    return address >= low && address <= high;
+  }
+  const single = canonicalIPv4(text);
+  return single === undefined ? undefined : single === address;
+}
+
 /** Does the address fall within `text`: an address, a `prefix/len`, or a `low-high` range? */
 export function addressMatches(ip: string, text: string): boolean | undefined {
+  const v4 = canonicalIPv4(ip);
+  if (v4 !== undefined) {
+    const fast = ipv4Matches(v4, text);
+    if (fast !== undefined) return fast;
+  }
   const address = parseAddress(ip);
   if (!address) return undefined;
   const slash = text.indexOf('/');
@@ -139,6 +187,8 @@ export interface ElementIndex<T extends { key: NftKey }> {
 /** `10.0.0.1`, `tcp` → `6`, `0x4000` → `16384`, `local`; undefined for prefixes and ranges. */
 function normalizeComponent(text: string): string | undefined {
   if (text.includes('/')) return undefined;
+  // ipaddr.js prints an IPv4 address the way nft does, so nft's own form is already normal.
+  if (CANONICAL_IPV4.test(text)) return text;
   const number = parseNumber(text);
   if (number !== undefined) return String(number);
   const protocol = PROTOCOL_NUMBERS[text];
@@ -152,7 +202,7 @@ function normalizeComponent(text: string): string | undefined {
 }
 
 export function fieldText(field: FieldValue): string {
-  if (field.type === 'address') return parseAddress(field.value)?.toNormalizedString() ?? field.value;
+  if (field.type === 'address') return CANONICAL_IPV4.test(field.value) ? field.value : (parseAddress(field.value)?.toNormalizedString() ?? field.value);
   if (field.type === 'flags') return field.value.join(',');
   return String(field.value);
 }
