@@ -183,6 +183,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   }
   flushPending();
   if (table) report(lineNumber, 'warning', `table ${table.name} ends without COMMIT (the file may be cut short)`);
+  store.finish();
   return { value: { file, tables, notices }, diagnostics: diagnostics.list() };
 }
 
@@ -279,11 +280,17 @@ export function ruleTargetText(rule: Rule): string | undefined {
 
 /**
  * Visits the target name of every rule of a chain in order, without creating Rule objects when the chain came
- * from parseIptablesSave: for passes over a whole dump such as the chain graph.
+ * from parseIptablesSave: for passes over a whole dump such as the chain graph. With `prefixes`, only targets
+ * that start with one of them are visited (and only those are cut from the text).
  */
-export function forEachRuleTarget(chain: Chain, visit: (target: string | undefined) => void): void {
-  if (chain instanceof StoredChain) chain.eachTarget(visit);
-  else for (const rule of chain.rules) visit(rule.target?.name);
+export function forEachRuleTarget(chain: Chain, visit: (target: string | undefined) => void, prefixes?: readonly string[]): void {
+  if (chain instanceof StoredChain) chain.eachTarget(visit, prefixes);
+  else {
+    for (const rule of chain.rules) {
+      const target = rule.target?.name;
+      if (prefixes === undefined || (target !== undefined && prefixes.some((prefix) => target.startsWith(prefix)))) visit(target);
+    }
+  }
 }
 
 /**

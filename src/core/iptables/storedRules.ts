@@ -138,6 +138,28 @@ export class RuleStore {
     return index;
   }
 
+  /** Gives back the room the arrays grew into beyond the last rule, once the whole dump is read. */
+  finish(): void {
+    this.lines = this.lines.slice(0, this.size);
+    this.starts = this.starts.slice(0, this.size);
+    this.ends = this.ends.slice(0, this.size);
+    this.targetOffsets = this.targetOffsets.slice(0, this.size);
+    this.targetStarts = this.targetStarts.slice(0, this.size);
+    this.targetLengths = this.targetLengths.slice(0, this.size);
+  }
+
+  /** Whether the target's name starts with one of the prefixes, read in place. */
+  targetStartsWith(index: number, prefixes: readonly string[]): boolean {
+    const start = this.targetStarts[index]!;
+    if (start < 0) return false;
+    const rewritten = this.rewritten.size === 0 ? undefined : this.rewritten.get(index);
+    const source = rewritten ?? this.text;
+    const from = rewritten === undefined ? this.starts[index]! + start : start;
+    const length = this.targetLengths[index]!;
+    for (const prefix of prefixes) if (prefix.length <= length && source.startsWith(prefix, from)) return true;
+    return false;
+  }
+
   /** The target's name, cut from the dump (the stored rules keep no strings of their own). */
   target(index: number): string | undefined {
     const start = this.targetStarts[index]!;
@@ -206,8 +228,12 @@ export class StoredChain implements Chain {
   }
 
   /** Visits the target of each rule in order, read from the store: no Rule is created. */
-  eachTarget(visit: (target: string | undefined) => void): void {
+  eachTarget(visit: (target: string | undefined) => void, prefixes?: readonly string[]): void {
     const count = this.ruleCount;
-    for (let i = 0; i < count; i++) visit(this.store.target(this.indexAt(i)));
+    for (let i = 0; i < count; i++) {
+      const index = this.indexAt(i);
+      if (prefixes === undefined) visit(this.store.target(index));
+      else if (this.store.targetStartsWith(index, prefixes)) visit(this.store.target(index));
+    }
   }
 }

@@ -232,14 +232,13 @@ function chainOwnersOf(drafts: Draft[], services: ServiceInfo[], chains: Map<str
       owners.set(name, service);
       const chain = chains?.get(name);
       if (!chain) continue;
-      forEachRuleTarget(chain, (target) => {
-        if (target && PER_SERVICE_CHAIN.test(target)) queue.push(target);
-      });
+      forEachRuleTarget(chain, (target) => queue.push(target!), PER_SERVICE_PREFIXES);
     }
   });
   return owners;
 }
 
+const PER_SERVICE_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-XLB-', 'KUBE-SEP-'];
 const PER_SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|XLB|SEP)-/;
 
 function assignChain(draft: Draft, target: string, fromClusterIP: boolean): void {
@@ -255,13 +254,13 @@ function addWarning(draft: Draft, warning: string): void {
   if (!draft.warnings.includes(warning)) draft.warnings.push(warning);
 }
 
-/** Every chain a rule of the table jumps or goes to (a rule can only jump within its own table). */
+/** Every per-Service chain a rule of the table jumps or goes to (a rule can only jump within its own table). */
 function jumpTargetsOf(table: Table): Set<string> {
   const targets = new Set<string>();
   const add = (target: string | undefined) => {
     if (target) targets.add(target);
   };
-  for (const chain of table.chains.values()) forEachRuleTarget(chain, add);
+  for (const chain of table.chains.values()) forEachRuleTarget(chain, add, PER_SERVICE_PREFIXES);
   return targets;
 }
 
