@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { forEachRuleTarget, parseIptablesSave, readRulesOnce, ruleCountOf } from '../../src/core/iptables/parseIptablesSave';
+
+const DUMP = [
+  '*nat',
+  ':PREROUTING ACCEPT [0:0]',
+  ':KUBE-SERVICES - [0:0]',
+  ':KUBE-SVC-A - [0:0]',
+  ':KUBE-SEP-A1 - [0:0]',
+  '-A PREROUTING -j KUBE-SERVICES',
+  '-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "default/a:https cluster IP" -m tcp --dport 443 -j KUBE-SVC-A',
+  '-A KUBE-SVC-A -m comment --comment "default/a:https -> 10.0.0.1:6443" -j KUBE-SEP-A1',
+  '-A KUBE-SEP-A1 -s 10.0.0.1/32 -j KUBE-MARK-MASQ',
+  '   -A KUBE-SEP-A1 -p tcp -m tcp -j DNAT --to-destination 10.0.0.1:6443',
+  '-A KUBE-SERVICES -m comment --comment "a rule of KUBE-SERVICES after other chains"',
+  '-A KUBE-SVC-A -m comment --comment "folded',
+  '   rule" -g KUBE-SEP-A1',
+  'COMMIT',
+  '',
+].join('\n');
+
+test('rules stored as offsets read back as written: lines, positions, raw text, targets, and chains interleaved in the file', () => {
+  const { value, diagnostics } = parseIptablesSave(DUMP);
+  const nat = value.tables.get('nat')!;
+  const services = nat.chains.get('KUBE-SERVICES')!;
+  assert.equal(ruleCountOf(services), 2);
+  assert.deepEqual(
+    services.rules.map((rule) => [rule.line, rule.position, rule.target?.name]),
+    [
+      [7, 1, 'KUBE-SVC-A'],
+      [11, 2, undefined],
+    ],
+  );
+  const sep = nat.chains.get('KUBE-SEP-A1')!;
+  assert.equal(sep.rules[1]!.raw, '-A KUBE-SEP-A1 -p tcp -m tcp -j DNAT --to-destination 10.0.0.1:6443', 'an indented line is trimmed');
+  assert.equal(sep.rules[1]!.target?.options[0]?.args[0], '10.0.0.1:6443');
+  const svc = nat.chains.get('KUBE-SVC-A')!;
+  assert.equal(svc.rules[1]!.raw, '-A KUBE-SVC-A -m comment --comment "folded rule" -g KUBE-SEP-A1', 'a folded rule is joined');
+  assert.equal(svc.rules[1]!.target?.kind, 'goto');
+  assert.ok(diagnostics.some((diagnostic) => diagnostic.line === 13 && diagnostic.message.includes('folded')));
+});
+
+test('passes over targets see every target, or only those with the given prefixes, without building rules', () => {
+  const nat = parseIptablesSave(DUMP).value.tables.get('nat')!;
+  const all: (string | undefined)[] = [];
+  const kube: (string | undefined)[] = [];
+  for (const chain of nat.chains.values()) {
+    forEachRuleTarget(chain, (target) => all.push(target));
+    forEachRuleTarget(chain, (target) => kube.push(target), ['KUBE-SVC-', 'KUBE-SEP-']);
+  }
+  assert.deepEqual(all, ['KUBE-SERVICES', 'KUBE-SVC-A', undefined, 'KUBE-SEP-A1', 'KUBE-SEP-A1', 'KUBE-MARK-MASQ', 'DNAT']);
+  assert.deepEqual(kube, ['KUBE-SVC-A', 'KUBE-SEP-A1', 'KUBE-SEP-A1']);
+});
+
+test('readRulesOnce hands out rules the chain does not keep, and the kept ones once they exist', () => {
+  const chain = parseIptablesSave(DUMP).value.tables.get('nat')!.chains.get('KUBE-SEP-A1')!;
+  const once = readRulesOnce(chain);
+  assert.notEqual(readRulesOnce(chain), once, 'a second one-off read builds new objects');
+  assert.deepEqual(once.map((rule) => rule.raw), chain.rules.map((rule) => rule.raw));
+  assert.equal(readRulesOnce(chain), chain.rules, 'after rules were read, the kept array is handed out');
+});
