@@ -189,6 +189,11 @@ const CANONICAL_RULE = new RegExp(
   String.raw`^-A [^${SPECIAL}][^${SPECIAL}]*(?: (?:! )?-[sdpio] ${PLAIN_TOKEN})*(?: -m ${PLAIN_TOKEN}${LONG_OPTION}*)*(?: -[jg] ${PLAIN_TOKEN}${LONG_OPTION}*)?$`,
 );
 
+/** Whether the chain name after `-A ` (`length` characters) is `known`. */
+function namesChain(line: string, length: number, known: string | undefined): boolean {
+  return known !== undefined && known.length === length && line.startsWith(known, 3);
+}
+
 /**
  * In a canonical line the target flag is the last ` -j ` or ` -g ` outside quotes; a quote after it means a
  * quoted argument may hold that text, and the regex's own reading decides instead.
@@ -197,8 +202,7 @@ function scanCanonical(line: string, previousChain: string | undefined, nextChai
   if (!CANONICAL_RULE.test(line)) return undefined;
   const chainEnd = line.indexOf(' ', 3);
   const chainLength = (chainEnd === -1 ? line.length : chainEnd) - 3;
-  const names = (known: string | undefined) => known !== undefined && known.length === chainLength && line.startsWith(known, 3);
-  const chain = names(previousChain) ? previousChain! : names(nextChain) ? nextChain! : line.slice(3, 3 + chainLength);
+  const chain = namesChain(line, chainLength, previousChain) ? previousChain! : namesChain(line, chainLength, nextChain) ? nextChain! : line.slice(3, 3 + chainLength);
   // Only one target flag stands outside quotes, and nearly always it is -j: look for -g only when there is none.
   let flag = line.lastIndexOf(' -j ');
   if (flag === -1) flag = line.lastIndexOf(' -g ');
