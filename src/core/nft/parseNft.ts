@@ -443,20 +443,6 @@ function newChain(name: string, line: number, source: string): NftChain {
   return chain;
 }
 
-/** Chains with at most this many rules not read yet are parsed afresh for each walk instead of kept. */
-const MAX_TRANSIENT_RULES = 16;
-
-/**
- * The chain's rules for one walk over them. A chain read before gives its kept rules; a short one not read yet
- * (kube-proxy's per-Service and endpoint chains have two or three) is parsed for this walk only, so that tracing
- * through a few of 60,000 chains leaves nothing behind for the garbage collector to move.
- */
-export function rulesForWalk(chain: NftChain): NftRule[] {
-  const slot = (chain as Partial<LazyChain>)[RULES];
-  if (slot === undefined || slot.rules !== undefined || (slot.unparsed?.length ?? 0) > MAX_TRANSIENT_RULES * 2) return chain.rules;
-  return parseRules(slot);
-}
-
 /** Where the first pass adds a chain's rules. */
 function unparsedRules(chain: NftChain): UnparsedRules {
   const slot = (chain as LazyChain)[RULES];

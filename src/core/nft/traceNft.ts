@@ -10,7 +10,6 @@ import type { LocalRoutes } from '../routes/localRoutes';
 import type { Hook, Packet, RuleRef, TraceOutcome, TraceResult, TraceStep, Verdict } from '../trace/result';
 import { tableLabel, type NftChain, type NftExpr, type NftKey, type NftRule, type NftRuleset, type NftSelector, type NftSet, type NftTable, type NftVerdict } from './model';
 import { addressMatches, formatFields, keyMatches, lookupElement, numberMatches, parseNumber, protocolNumber, type FieldValue } from './nftMatch';
-import { rulesForWalk } from './parseNft';
 import { explainNftName, parseServiceChainName } from './vocabulary';
 
 export interface NftTraceInput {
@@ -236,7 +235,6 @@ class NftTracer {
   /** Runs a chain for one flow; a flow may split (numgen), so several ends can come back. */
   #chain(context: Context, chain: NftChain, flow: Flow, depth: number): ChainEnd[] {
     const ends: ChainEnd[] = [];
-    const rules = rulesForWalk(chain);
     // Branches are taken in the order the rule lists them, so outcomes come out in the ruleset's order.
     const queue: { flow: Flow; index: number }[] = [{ flow, index: 0 }];
     for (let head = 0; head < queue.length; head++) {
@@ -244,8 +242,8 @@ class NftTracer {
       let current = item.flow;
       let index = item.index;
       let finished = false;
-      while (index < rules.length) {
-        const effects = this.#rule(context, chain, rules[index], current, depth);
+      while (index < chain.rules.length) {
+        const effects = this.#rule(context, chain, chain.rules[index], current, depth);
         if (effects.length === 1 && effects[0].type === 'next') {
           current = effects[0].flow;
           index++;
