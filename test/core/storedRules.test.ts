@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { forEachRuleTarget, parseIptablesSave, readRulesOnce, ruleCountOf } from '../../src/core/iptables/parseIptablesSave';
+import { forEachRuleTarget, isJumpedTo, parseIptablesSave, readRulesOnce, ruleCountOf } from '../../src/core/iptables/parseIptablesSave';
 
 const DUMP = [
   '*nat',
@@ -59,4 +59,20 @@ test('readRulesOnce hands out rules the chain does not keep, and the kept ones o
   assert.notEqual(readRulesOnce(chain), once, 'a second one-off read builds new objects');
   assert.deepEqual(once.map((rule) => rule.raw), chain.rules.map((rule) => rule.raw));
   assert.equal(readRulesOnce(chain), chain.rules, 'after rules were read, the kept array is handed out');
+});
+
+test('the parser records which chains are jumped to, also when the chain is declared after the jump', () => {
+  const dump = [
+    '*nat',
+    ':KUBE-SERVICES - [0:0]',
+    ':KUBE-SEP-OLD - [0:0]',
+    '-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j KUBE-SVC-LATE',
+    ':KUBE-SVC-LATE - [0:0]',
+    '-A KUBE-SVC-LATE -j KUBE-SEP-OLD',
+    ':KUBE-SVC-NOBODY - [0:0]',
+    'COMMIT',
+  ].join('\n');
+  const nat = parseIptablesSave(dump).value.tables.get('nat')!;
+  const jumped = [...nat.chains.values()].filter((chain) => isJumpedTo(chain, nat)).map((chain) => chain.name);
+  assert.deepEqual(jumped.sort(), ['KUBE-SEP-OLD', 'KUBE-SVC-LATE']);
 });

@@ -17,6 +17,9 @@ export const MAX_LINE_LENGTH = 64 * 1024;
 
 const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
 
+/** Targets that are never chains: a rule using them needs no lookup for a chain declared later. */
+const BUILTIN_TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'MARK', 'LOG', 'CONNMARK', 'NOTRACK', 'CT', 'REDIRECT']);
+
 const COUNTER_PATTERN = /^\[(\d+):(\d+)\]$/;
 
 export function parseIptablesSave(text: string, file = 'iptables-save.txt'): ParseResult<Ruleset> {
@@ -26,6 +29,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   const report = (line: number, severity: Diagnostic['severity'], message: string) => diagnostics.add(line, severity, shortenMessage(message));
 
   const store = new RuleStore(text);
+  let undeclaredTargets: { table: Table; name: string }[] | undefined;
   let table: Table | undefined;
   let lastRuleLine = 0;
   let lastChain: StoredChain | undefined;
@@ -75,6 +79,11 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     lastChain = chain;
     if (scan.problems) for (const problem of scan.problems) report(lineNumber, 'warning', problem);
     chain.append(store.add(lineNumber, start, end, rewritten ? raw : undefined, scan.target, scan.targetOffset, scan.targetStart));
+    if (scan.target !== undefined) {
+      const jumpedTo = table!.chains.get(scan.target) as StoredChain | undefined;
+      if (jumpedTo) jumpedTo.jumpedTo = true;
+      else if (!BUILTIN_TARGETS.has(scan.target)) (undeclaredTargets ??= []).push({ table: table!, name: scan.target });
+    }
     lastRuleLine = lineNumber;
   };
 
@@ -183,6 +192,11 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   }
   flushPending();
   if (table) report(lineNumber, 'warning', `table ${table.name} ends without COMMIT (the file may be cut short)`);
+  // A chain declared only after a rule jumped to it (not iptables-save's order, but seen in edited dumps).
+  for (const { table: owner, name } of undeclaredTargets ?? []) {
+    const chain = owner.chains.get(name) as StoredChain | undefined;
+    if (chain) chain.jumpedTo = true;
+  }
   store.finish();
   return { value: { file, tables, notices }, diagnostics: diagnostics.list() };
 }
@@ -304,4 +318,14 @@ export function readRulesOnce(chain: Chain): Rule[] {
 /** How many rules a chain has, without creating its Rule objects. */
 export function ruleCountOf(chain: Chain): number {
   return chain instanceof StoredChain ? chain.ruleCount : chain.rules.length;
+}
+
+/**
+ * Whether some rule of the chain's table jumps or goes to it. Chains from parseIptablesSave know it from the
+ * parse; others are checked against every rule of the table.
+ */
+export function isJumpedTo(chain: Chain, table: Table): boolean {
+  if (chain instanceof StoredChain) return chain.jumpedTo;
+  for (const other of table.chains.values()) if (other.rules.some((rule) => rule.target?.name === chain.name)) return true;
+  return false;
 }

@@ -178,6 +178,8 @@ export class RuleStore {
 /** A chain whose Rule objects are created when its rules are first read. */
 export class StoredChain implements Chain {
   #rules: Rule[] | undefined;
+  /** Set by the parser when a rule of the table jumps or goes to this chain. */
+  jumpedTo = false;
   // The chain's rules are stored rules first … first + count - 1 (iptables-save lists a chain's rules together),
   // or the indexes in `scattered` once a rule arrives out of that run.
   private first = 0;

@@ -4,8 +4,8 @@
  * exact shares, and the chain path. Rule details are read without caching, so a 200,000-rule node stays small.
  */
 
-import type { Chain, Rule, Ruleset, Table } from '../iptables/model';
-import { forEachRuleTarget, peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
+import type { Chain, Rule, Ruleset } from '../iptables/model';
+import { forEachRuleTarget, isJumpedTo, peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
 import { readEntryRule } from '../iptables/entryRule';
 import { scanOptions } from '../iptables/scanRule';
 import { classifyChain, parseKubeComment } from '../iptables/vocabulary';
@@ -199,10 +199,9 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
     }
   }
 
-  const referenced = nat ? jumpTargetsOf(nat) : new Set<string>();
   // Chains kube-proxy no longer uses but did not delete.
   for (const chain of nat?.chains.values() ?? []) {
-    if (!chain.name.startsWith('KUBE-') || referenced.has(chain.name)) continue;
+    if (!chain.name.startsWith('KUBE-') || isJumpedTo(chain, nat!)) continue;
     const kind = classifyChain(chain.name).kind;
     if (kind === 'service' || kind === 'endpoint' || kind === 'external' || kind === 'service-local' || kind === 'firewall') {
       warnings.push(`${chain.name} (nat, line ${chain.line}) is not jumped to from anywhere: a stale chain.`);
@@ -252,16 +251,6 @@ function assignChain(draft: Draft, target: string, fromClusterIP: boolean): void
 
 function addWarning(draft: Draft, warning: string): void {
   if (!draft.warnings.includes(warning)) draft.warnings.push(warning);
-}
-
-/** Every per-Service chain a rule of the table jumps or goes to (a rule can only jump within its own table). */
-function jumpTargetsOf(table: Table): Set<string> {
-  const targets = new Set<string>();
-  const add = (target: string | undefined) => {
-    if (target) targets.add(target);
-  };
-  for (const chain of table.chains.values()) forEachRuleTarget(chain, add, PER_SERVICE_PREFIXES);
-  return targets;
 }
 
 function completeDraft(draft: Draft, chains: Map<string, Chain> | undefined, ref: (line: number) => SourceRef): void {
