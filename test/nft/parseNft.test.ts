@@ -252,6 +252,28 @@ test('rules read on demand are plain data: the same array on every read, copied 
   assert.deepEqual(d.rules, [c.rules[0]]);
 });
 
+test('lines read in place give the same ruleset and diagnostics as the tokenizer gives for the same lines', () => {
+  // A quote after a `#` changes nothing nft reads, but sends the line down the tokenizer path.
+  const throughTokenizer = (line: string) => (line.includes('#') ? `${line} "` : `${line} # "`);
+  const pieces = [
+    'table ip t {', 'table ip6 u {', '}', '\t}', '', '   ', '\t\t', '\tchain c {', 'chain\td {', '\tchain e{', '\tchain two words {',
+    '\t\ttype filter hook input priority 0; policy drop;', '\t\tpolicy accept', '\t\tcomment', '\t\ttype#x', '\t\tdevices = { eth0 }',
+    '\t\tip saddr 10.0.0.1 drop', '\t\tdrop # handle 9', '\t\t# handle 3', '\t\tnumgen random mod 2 vmap { 0 : goto d, 1 : goto d }',
+    '\t\ttcp dport { 22,', '\t\t\t80 } accept', '\t\t}}', '\t\t{', '\u00a0}', '\t\tjump x;', '\t\tmeta mark set 0x4000 \u00a0',
+    '\tset s {', '\t\telements = { 1, 2 }', '\t\ttype ipv4_addr', '\tflowtable f {', 'chain', '\t\ttypes are words',
+  ];
+  fc.assert(
+    // The first line opens a table: text that starts with `{` would be read as `nft -j` JSON.
+    fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((rest) => ['table ip t {', ...rest]), (lines) => {
+      const inPlace = parseNft(lines.join('\n'));
+      const tokenized = parseNft(lines.map(throughTokenizer).join('\n'));
+      assert.deepEqual(JSON.parse(JSON.stringify(inPlace.value)), JSON.parse(JSON.stringify(tokenized.value)));
+      assert.deepEqual(inPlace.diagnostics, tokenized.diagnostics);
+    }),
+    { numRuns: 500 },
+  );
+});
+
 test('priority names resolve per family', () => {
   assert.equal(resolvePriority('dstnat - 10', 'ip'), -110);
   assert.equal(resolvePriority('srcnat + 5', 'inet'), 105);

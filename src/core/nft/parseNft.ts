@@ -71,7 +71,12 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
 
   const stack: Frame[] = [{ kind: 'top' }];
   let pending: Pending | undefined;
-  // Lines are cut from the text one at a time (not split up front), so each is garbage as soon as it is read.
+  // Lines are cut from the text one at a time (not split up front), and plain lines inside tables and chains are
+  // read in place, without cutting them at all.
+  const quotes = new NextChar(source, '"');
+  const hashes = new NextChar(source, '#');
+  const opens = new NextChar(source, '{');
+  const closes = new NextChar(source, '}');
   let lineNumber = 0;
   for (let next = 0; next <= source.length; ) {
     const start = next;
@@ -83,11 +88,11 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
       report(lineNumber, 'error', `line longer than ${MAX_NFT_LINE_CHARS} characters; skipped`);
       continue;
     }
-    const raw = source.slice(start, end);
     const top = stack[stack.length - 1];
-    if (pending === undefined && (top.kind === 'chain' || top.kind === 'table') && raw.indexOf('"') === -1) {
-      if (top.kind === 'chain' ? plainChainLine(top, raw, start, lineNumber) : plainTableLine(top, raw, lineNumber)) continue;
+    if (pending === undefined && (top.kind === 'chain' || top.kind === 'table') && quotes.from(start) >= end) {
+      if (plainLine(top, start, end, lineNumber)) continue;
     }
+    const raw = source.slice(start, end);
     const { tokens, handle, text: lineText, unclosedQuote } = tokenizeLine(raw, lineNumber);
     if (unclosedQuote) report(lineNumber, 'warning', 'a quote is not closed; the string runs to the end of the line');
     if (pending) {
@@ -127,36 +132,53 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
   return { value: ruleset, diagnostics: diagnostics.list() };
 
   /**
-   * A line inside a chain without quotes: most of a large ruleset. Its tokens are the characters between
-   * spaces and punctuation, so only where the rule starts is recorded here; it is read again and tokenized when
-   * its chain's rules are first read. Returns false for what needs the full path: chain headers and statements
-   * that open a brace.
+   * A line without quotes inside a chain or table, read in place: most of a large ruleset. Such a line's tokens
+   * are the characters between spaces and punctuation, so a rule is only recorded here (where its line starts)
+   * and tokenized when its chain's rules are first read; blank lines, `}` and `chain NAME {` need no tokens
+   * either. Returns false for what needs the full path: chain headers, statements that open a brace, other
+   * table statements, and lines whose ends are not ASCII (trim and the tokenizer know more spaces than ASCII's).
    */
-  function plainChainLine(frame: Extract<Frame, { kind: 'chain' }>, raw: string, start: number, line: number): boolean {
-    const text = withoutComment(raw);
-    if (text === '') return true;
-    if (text === '}') {
+  function plainLine(frame: Extract<Frame, { kind: 'chain' | 'table' }>, start: number, end: number, line: number): boolean {
+    const contentEnd = Math.min(hashes.from(start), end);
+    let first = start;
+    while (first < contentEnd && isAsciiSpace(source.charCodeAt(first))) first++;
+    let last = contentEnd;
+    while (last > first && isAsciiSpace(source.charCodeAt(last - 1))) last--;
+    if (first === last) return true;
+    if (source.charCodeAt(first) > 127 || source.charCodeAt(last - 1) > 127) return false;
+    if (last - first === 1 && source.charCodeAt(first) === 125) {
       close(frame, line);
       return true;
     }
-    if (CHAIN_HEADER_START.test(text) || braceDepth(text) > 0) return false;
+    if (frame.kind === 'table') {
+      if (!source.startsWith('chain ', first) || source.charCodeAt(last - 1) !== 123) return false;
+      const name = source.slice(first + 6, last - 1).trim();
+      if (!PLAIN_NAME.test(name)) return false;
+      openChain(frame, name, line);
+      return true;
+    }
+    if (startsChainHeader(first, last)) return false;
+    if (braceDepth(first, last) > 0) return false;
     unparsedRules(frame.chain).push(start, line);
     return true;
   }
 
-  /** A line inside a table without quotes: blank, `}`, or `chain NAME {`; false for anything else. */
-  function plainTableLine(frame: Extract<Frame, { kind: 'table' }>, raw: string, line: number): boolean {
-    const text = withoutComment(raw);
-    if (text === '') return true;
-    if (text === '}') {
-      close(frame, line);
-      return true;
+  /** `type …`, `policy …`, `devices …` or `comment …` between first and last: a chain header statement. */
+  function startsChainHeader(first: number, last: number): boolean {
+    for (const word of CHAIN_HEADER_WORDS) {
+      if (!source.startsWith(word, first)) continue;
+      const after = first + word.length;
+      if (after === last || isTokenBoundary(source.charCodeAt(after))) return true;
     }
-    if (!text.startsWith('chain ') || text.charCodeAt(text.length - 1) !== 123) return false;
-    const name = text.slice(6, -1).trim();
-    if (!PLAIN_NAME.test(name)) return false;
-    openChain(frame, name, line);
-    return true;
+    return false;
+  }
+
+  /** Net `{` minus `}` between first and last, in a line without quotes. */
+  function braceDepth(first: number, last: number): number {
+    let depth = 0;
+    for (let at = opens.from(first); at < last; at = opens.from(at + 1)) depth++;
+    for (let at = closes.from(first); at < last; at = closes.from(at + 1)) depth--;
+    return depth;
   }
 
   function openChain(frame: Extract<Frame, { kind: 'table' }>, name: string, line: number): void {
@@ -344,22 +366,40 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
 }
 
 /** Statements that configure a chain rather than add a rule to it; they take the full path. */
-const CHAIN_HEADER_START = /^(?:type|policy|devices|comment)(?![^\s{},;])/;
+const CHAIN_HEADER_WORDS = ['type', 'policy', 'devices', 'comment'];
 /** A chain name with nothing the tokenizer would split it at. */
 const PLAIN_NAME = /^[^\s{},;]+$/;
 /** What follows the `#` of a line nft printed with `-a`. */
 const HANDLE = /^#\s*handle\s+(\d+)/;
 
-/** Net `{` minus `}` in text without quotes. */
-function braceDepth(text: string): number {
-  if (text.indexOf('{') === -1 && text.indexOf('}') === -1) return 0;
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === 123) depth++;
-    else if (code === 125) depth--;
+/** The ASCII characters String.prototype.trim and the tokenizer's `\s` both take for spaces. */
+function isAsciiSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13);
+}
+
+/** Where a word ends for the tokenizer (outside quotes): a space or one of `{ } , ;`. */
+function isTokenBoundary(code: number): boolean {
+  return isAsciiSpace(code) || code === 123 || code === 125 || code === 44 || code === 59 || code === 160 || code > 127;
+}
+
+/**
+ * The next position of one character at or after a given position. Lines are read front to back, so each search
+ * resumes where the last one ended, and finding the next quote of every line costs one pass over the text.
+ */
+class NextChar {
+  #at = -1;
+  constructor(
+    readonly text: string,
+    readonly char: string,
+  ) {}
+
+  from(position: number): number {
+    if (this.#at < position) {
+      const found = this.text.indexOf(this.char, position);
+      this.#at = found === -1 ? this.text.length : found;
+    }
+    return this.#at;
   }
-  return depth;
 }
 
 function ruleOf(tokens: NftToken[], line: number, text: string, handle: number | undefined): NftRule {
