@@ -68,20 +68,30 @@ export function ipsetMatch(set: IpsetSet, directions: IpsetDirection[], packet: 
   return index.incomplete ? undefined : false;
 }
 
+/**
+ * The index key of one candidate member: its parts joined by `|`, an address part written as the bare address at
+ * full length (so a host lookup needs no new string) and as `network/length` when shorter.
+ */
 function buildKey(set: IpsetSet, addresses: string[], ports: string[], tuple: number[]): string {
-  const parts: string[] = [];
+  const dimensions = set.dimensions;
+  if (dimensions.length === 1 && ports.length === 0) return addressPart(addresses[0]!, tuple[0]!);
+  let key = '';
   let address = 0;
   let port = 0;
-  for (const dimension of set.dimensions) {
-    if (dimension === 'port') {
-      parts.push(ports[port++]!);
+  for (let position = 0; position < dimensions.length; position++) {
+    if (position > 0) key += '|';
+    if (dimensions[position] === 'port') {
+      key += ports[port++]!;
     } else {
-      const length = tuple[address]!;
-      parts.push(`${networkAddress(addresses[address]!, length)}/${length}`);
+      key += addressPart(addresses[address]!, tuple[address]!);
       address++;
     }
   }
-  return parts.join('|');
+  return key;
+}
+
+function addressPart(normalizedIp: string, length: number): string {
+  return length >= maxPrefixLength(familyOf(normalizedIp)) ? normalizedIp : `${networkAddress(normalizedIp, length)}/${length}`;
 }
 
 function indexOf(set: IpsetSet): SetIndex {
@@ -134,15 +144,14 @@ function memberKey(set: IpsetSet, element: string): { key: string; tuple: number
       // A host address, the common case: no prefix arithmetic needed.
       const address = normalizeIp(part);
       if (address === undefined) return undefined;
-      const length = maxPrefixLength(familyOf(address));
-      keys.push(`${address}/${length}`);
-      tuple.push(length);
+      keys.push(address);
+      tuple.push(maxPrefixLength(familyOf(address)));
       continue;
     }
     const prefix = parsePrefix(part);
     if (!prefix) return undefined;
     const length = dimension === 'ip' && netmask !== undefined && !part.includes('/') ? Math.min(netmask, prefix.length) : prefix.length;
-    keys.push(`${networkAddress(prefix.network, length)}/${length}`);
+    keys.push(addressPart(prefix.network, length));
     tuple.push(length);
   }
   return { key: keys.join('|'), tuple };

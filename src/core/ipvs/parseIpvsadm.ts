@@ -49,7 +49,6 @@ export function parseIpvsadm(text: string, file = 'ipvsadm.txt'): ParseResult<Ip
     text = text.slice(0, MAX_CHARS);
   }
 
-  const lines = text.split(/\r?\n/);
   const servers: VirtualServerDraft[] = [];
   const byKey = new Map<string, VirtualServerDraft>();
   let version: string | undefined;
@@ -67,22 +66,30 @@ export function parseIpvsadm(text: string, file = 'ipvsadm.txt'): ParseResult<Ip
 
   // Listing records never span lines, but folded copies put several on one line, so each line is read as
   // words with the reader's state (current virtual server, header columns) carried from line to line.
+  // Lines are cut from the text one at a time; the common shapes are read in place without cutting them at all.
   const reader = new ListingReader(addServer, diag);
-  for (let index = 0; index < lines.length; index++) {
-    const lineNumber = index + 1;
-    const line = lines[index] ?? '';
-    const trimmed = line.trim();
-    if (trimmed === '') continue;
-    if (trimmed.startsWith('IP Virtual Server version ')) {
-      version = trimmed;
-      continue;
+  let lineNumber = 0;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    lineNumber++;
+    const next = end + 1;
+    if (!reader.readPlainLine(text, start, stop, lineNumber)) {
+      const line = text.slice(start, stop);
+      const trimmed = line.trim();
+      if (trimmed === '') {
+        // Blank.
+      } else if (trimmed.startsWith('IP Virtual Server version ')) {
+        version = trimmed;
+      } else if (/^-[aA]\s/.test(trimmed)) {
+        sawSaveLine = true;
+        parseSaveLine(trimmed, lineNumber, byKey, addServer, diag);
+      } else {
+        reader.readLine(line, lineNumber);
+      }
     }
-    if (/^-[aA]\s/.test(trimmed)) {
-      sawSaveLine = true;
-      parseSaveLine(trimmed, lineNumber, byKey, addServer, diag);
-      continue;
-    }
-    reader.readLine(line, lineNumber);
+    start = next;
   }
 
   const form: IpvsListingForm = reader.form ?? (sawSaveLine ? 'save' : 'list');
@@ -90,8 +97,8 @@ export function parseIpvsadm(text: string, file = 'ipvsadm.txt'): ParseResult<Ip
     diag(0, 'info', 'no virtual servers are defined (IPVS table is empty)');
   }
 
-  // Save-form and listing lines may be mixed; keep file order.
-  const virtualServers: VirtualServer[] = servers.sort((a, b) => a.line - b.line).map((draft) => ({ ...draft }));
+  // Save-form and listing lines may be mixed; keep file order (a listing alone is in order already).
+  const virtualServers: VirtualServer[] = sawSaveLine ? servers.sort((a, b) => a.line - b.line) : servers;
   return { value: { file, form, version, virtualServers }, diagnostics: diagnostics.list() };
 }
 
@@ -106,6 +113,8 @@ const VIRTUAL_SERVER_LINE = /^(TCP|UDP|SCTP)\s+(\S+)\s+([a-z][a-z0-9]*)\s*$/;
 class ListingReader {
   form: IpvsListingForm | undefined;
   private serverColumns: string[] = [];
+  /** The counter columns among serverColumns (Conns, InPkts, … or CPS, …), kept beside them. */
+  private counters: string[] = [];
   private realServerColumns = DEFAULT_REAL_SERVER_COLUMNS;
   private current: VirtualServerDraft | undefined;
 
@@ -113,6 +122,91 @@ class ListingReader {
     private readonly addServer: (draft: VirtualServerDraft) => void,
     private readonly diag: Diag,
   ) {}
+
+  /**
+   * Reads a plain real-server line (default columns) or a plain virtual-server line straight from the text,
+   * accepting exactly what the fast-path expressions accept with space and tab as blanks; false for anything
+   * else, which the caller then cuts out and reads word by word.
+   */
+  readPlainLine(text: string, start: number, stop: number, lineNumber: number): boolean {
+    let i = start;
+    while (i < stop && isBlank(text.charCodeAt(i))) i++;
+    if (i >= stop) return false;
+    if (text.charCodeAt(i) === 45 /* - */) {
+      if (!this.current || this.realServerColumns !== DEFAULT_REAL_SERVER_COLUMNS || text.charCodeAt(i + 1) !== 62 /* > */) return false;
+      return this.readPlainRealServer(text, start, i + 2, stop, lineNumber);
+    }
+    if (i !== start || this.counters.length > 0) return false;
+    return this.readPlainVirtualServer(text, start, stop, lineNumber);
+  }
+
+  /** `  -> ADDRESS:PORT  Forward Weight ActiveConn InActConn` from just after the arrow. */
+  private readPlainRealServer(text: string, lineStart: number, i: number, stop: number, lineNumber: number): boolean {
+    while (i < stop && isBlank(text.charCodeAt(i))) i++;
+    const tokenStart = i;
+    while (i < stop && !isBlank(text.charCodeAt(i))) i++;
+    const tokenEnd = i;
+    if (tokenEnd === tokenStart || i >= stop) return false;
+    while (i < stop && isBlank(text.charCodeAt(i))) i++;
+    const forwardStart = i;
+    if (!isLetter(text.charCodeAt(i))) return false;
+    while (i < stop && isWordCharacter(text.charCodeAt(i))) i++;
+    const forwardEnd = i;
+    const numbers = [0, 0, 0];
+    let lastEnd = i;
+    for (let n = 0; n < 3; n++) {
+      if (i >= stop || !isBlank(text.charCodeAt(i))) return false;
+      while (i < stop && isBlank(text.charCodeAt(i))) i++;
+      const digitsStart = i;
+      let value = 0;
+      while (i < stop && isDigit(text.charCodeAt(i))) value = value * 10 + (text.charCodeAt(i++) - 48);
+      // Longer numbers would lose precision here; the expression path reads them as the listing prints them.
+      if (i === digitsStart || i - digitsStart > 15) return false;
+      numbers[n] = value;
+      lastEnd = i;
+    }
+    while (i < stop && isBlank(text.charCodeAt(i))) i++;
+    if (i !== stop) return false;
+    const target = readAddressPort(text, tokenStart, tokenEnd);
+    if (!target) return false;
+    this.current!.realServers.push({
+      address: target.address, port: target.port, forward: forwardWord(text, forwardStart, forwardEnd), weight: numbers[0],
+      activeConn: numbers[1], inactiveConn: numbers[2], line: lineNumber, raw: text.slice(lineStart, lastEnd),
+    });
+    return true;
+  }
+
+  /** `TCP  ADDRESS:PORT scheduler` at the start of a line. */
+  private readPlainVirtualServer(text: string, start: number, stop: number, lineNumber: number): boolean {
+    const protocol = protocolAt(text, start);
+    if (protocol === undefined) return false;
+    let i = start + protocol.length;
+    if (i >= stop || !isBlank(text.charCodeAt(i))) return false;
+    while (i < stop && isBlank(text.charCodeAt(i))) i++;
+    const tokenStart = i;
+    while (i < stop && !isBlank(text.charCodeAt(i))) i++;
+    const tokenEnd = i;
+    if (i >= stop) return false;
+    while (i < stop && isBlank(text.charCodeAt(i))) i++;
+    const schedulerStart = i;
+    if (!isLowerLetter(text.charCodeAt(i))) return false;
+    while (i < stop && (isLowerLetter(text.charCodeAt(i)) || isDigit(text.charCodeAt(i)))) i++;
+    const schedulerEnd = i;
+    while (i < stop && isBlank(text.charCodeAt(i))) i++;
+    if (i !== stop) return false;
+    const target = readAddressPort(text, tokenStart, tokenEnd);
+    if (!target) return false;
+    const draft: VirtualServerDraft = {
+      protocol, address: target.address, port: target.port, scheduler: schedulerWord(text, schedulerStart, schedulerEnd),
+      flags: [], realServers: [], line: lineNumber, raw: text.slice(start, schedulerEnd),
+    };
+    if (!KNOWN_SCHEDULERS.has(draft.scheduler)) {
+      this.diag(lineNumber, 'info', `unknown IPVS scheduler "${quote(draft.scheduler)}"; its shares are computed as for rr`);
+    }
+    this.current = draft;
+    this.addServer(draft);
+    return true;
+  }
 
   readLine(line: string, lineNumber: number): void {
     if (this.fastPath(line, lineNumber)) return;
@@ -142,6 +236,7 @@ class ListingReader {
       if (word === 'Prot' && words[i + 1] === 'LocalAddress:Port') {
         this.serverColumns = [];
         i = readHeaderWords(i + 2, this.serverColumns);
+        this.counters = this.serverColumns.filter((column) => COUNTER_WORDS.has(column));
         this.form = this.serverColumns.includes('Conns') ? 'stats' : this.serverColumns.includes('CPS') ? 'rate' : 'list';
         continue;
       }
@@ -271,7 +366,7 @@ class ListingReader {
   }
 
   private counterColumns(): string[] {
-    return this.serverColumns.filter((column) => COUNTER_WORDS.has(column));
+    return this.counters;
   }
 }
 
@@ -448,6 +543,72 @@ function parseSaveLine(
     line: lineNumber,
     raw: line,
   });
+}
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+function isLowerLetter(code: number): boolean {
+  return code >= 97 && code <= 122;
+}
+
+function isLetter(code: number): boolean {
+  return isLowerLetter(code) || (code >= 65 && code <= 90);
+}
+
+function isWordCharacter(code: number): boolean {
+  return isLetter(code) || isDigit(code) || code === 95;
+}
+
+function protocolAt(text: string, start: number): 'TCP' | 'UDP' | 'SCTP' | undefined {
+  if (text.startsWith('TCP', start)) return 'TCP';
+  if (text.startsWith('UDP', start)) return 'UDP';
+  return text.startsWith('SCTP', start) ? 'SCTP' : undefined;
+}
+
+const FORWARD_WORDS = ['Masq', 'Route', 'Tunnel', 'Local'];
+const SCHEDULER_WORDS = [...KNOWN_SCHEDULERS];
+
+/** The word at [start, end): one of the given constants when it is one (no new string per line), else a copy. */
+function wordAt(text: string, start: number, end: number, known: readonly string[]): string {
+  for (const word of known) if (word.length === end - start && text.startsWith(word, start)) return word;
+  return text.slice(start, end);
+}
+
+function forwardWord(text: string, start: number, end: number): string {
+  return wordAt(text, start, end, FORWARD_WORDS);
+}
+
+function schedulerWord(text: string, start: number, end: number): string {
+  return wordAt(text, start, end, SCHEDULER_WORDS);
+}
+
+/**
+ * parseAddressPort on the text at [start, end) without cutting it out first: a plain `a.b.c.d:port` is read in
+ * place; anything else (IPv6 in brackets, odd forms) goes through parseAddressPort.
+ */
+function readAddressPort(text: string, start: number, end: number): AddressPort | undefined {
+  let i = start;
+  for (let group = 0; group < 4; group++) {
+    const digitsStart = i;
+    let octet = 0;
+    while (i < end && isDigit(text.charCodeAt(i)) && i - digitsStart < 3) octet = octet * 10 + (text.charCodeAt(i++) - 48);
+    if (i === digitsStart || octet > 255) return parseAddressPort(text.slice(start, end));
+    const separator = group < 3 ? 46 /* . */ : 58; /* : */
+    if (text.charCodeAt(i) !== separator || i >= end) return parseAddressPort(text.slice(start, end));
+    i++;
+  }
+  const colon = i - 1;
+  let port = 0;
+  const portStart = i;
+  while (i < end && isDigit(text.charCodeAt(i)) && i - portStart < 5) port = port * 10 + (text.charCodeAt(i++) - 48);
+  if (i !== end || i === portStart || port > 65535) return parseAddressPort(text.slice(start, end));
+  return { address: text.slice(start, colon), port };
 }
 
 /** `10.0.0.1:80` or `[2001:db8::1]:80`; undefined for anything else. */

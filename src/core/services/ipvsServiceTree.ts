@@ -11,12 +11,15 @@ import { parseKubeComment } from '../iptables/vocabulary';
 import { normalizeIp } from '../ipset/ipAddress';
 import { ipsetMatch } from '../ipset/ipsetMatch';
 import type { IpsetCollection, IpsetSet } from '../ipset/model';
+import { lookupVirtualServer } from '../ipvs/lookupVirtualServer';
 import type { IpvsTable, RealServer, VirtualServer } from '../ipvs/model';
+import { parseAddressPort } from '../ipvs/parseIpvsadm';
 import { realServerShares } from '../ipvs/realServerShares';
 import { KUBE_IPVS_DEVICE, ipsetNameFor, nodePortSetName } from '../ipvs/vocabulary';
 import type { LocalRoutes } from '../routes/localRoutes';
 import type { Protocol } from '../trace/result';
 import { emptyService } from './emptyService';
+import { lazyService } from './lazyService';
 import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree } from './model';
 
 export interface IpvsServiceTreeInput {
@@ -35,41 +38,55 @@ interface Classified {
   role: Role;
   /** externalTrafficPolicy Local, from the -LOCAL sets; undefined when the sets do not say. */
   local: boolean | undefined;
-  /** Sorted `ip:port` of the real servers: how virtual servers of one Service recognise each other. */
-  signature: string[];
 }
+
+/** A step that fills in a Service's lazy fields (endpoints, path, policies, warnings), run on first read. */
+type Detail = (info: ServiceInfo) => void;
 
 interface Draft {
   info: ServiceInfo;
   anchor: Classified | undefined;
-  signature: string[];
+  /** Sorted `ip:port` of the anchor's real servers, joined by spaces: how virtual servers of one Service recognise each other. */
+  signature: string;
+  details: Detail[];
 }
 
-/** ClusterIP Services indexed by real-server signature and by each real server, so grouping is not quadratic. */
+/** ClusterIP Services indexed by real-server signature and (built on the first subset question) by each real server. */
 class OwnerIndex {
   private readonly exact = new Map<string, Draft[]>();
-  private readonly byEndpoint = new Map<string, Draft[]>();
+  private readonly drafts: Draft[] = [];
+  private byEndpoint: Map<string, Draft[]> | undefined;
   private readonly endpointSets = new Map<Draft, Set<string>>();
   readonly byId = new Map<string, Draft>();
 
   add(draft: Draft): void {
-    const protocol = draft.anchor!.protocol;
-    push(this.exact, `${protocol}|${draft.signature.join(' ')}`, draft);
-    for (const key of draft.signature) push(this.byEndpoint, `${protocol}|${key}`, draft);
-    this.endpointSets.set(draft, new Set(draft.signature));
+    push(this.exact, `${draft.anchor!.protocol}|${draft.signature}`, draft);
+    this.drafts.push(draft);
     if (!this.byId.has(draft.info.id)) this.byId.set(draft.info.id, draft);
   }
 
   /** ClusterIP Services of the protocol whose real servers are exactly these. */
-  exactMatches(entry: Classified): Draft[] {
-    return this.exact.get(`${entry.protocol}|${entry.signature.join(' ')}`) ?? [];
+  exactMatches(protocol: Protocol, signature: string): Draft[] {
+    return this.exact.get(`${protocol}|${signature}`) ?? [];
   }
 
   /** ClusterIP Services of the protocol that have all of these real servers (and maybe more). */
-  supersets(entry: Classified): Draft[] {
-    const first = entry.signature[0];
-    if (first === undefined) return [];
-    return (this.byEndpoint.get(`${entry.protocol}|${first}`) ?? []).filter((draft) => entry.signature.every((key) => this.endpointSets.get(draft)!.has(key)));
+  supersets(protocol: Protocol, signature: string): Draft[] {
+    if (signature === '') return [];
+    const keys = signature.split(' ');
+    return (this.endpointIndex().get(`${protocol}|${keys[0]}`) ?? []).filter((draft) => keys.every((key) => this.endpointSets.get(draft)!.has(key)));
+  }
+
+  private endpointIndex(): Map<string, Draft[]> {
+    if (!this.byEndpoint) {
+      this.byEndpoint = new Map();
+      for (const draft of this.drafts) {
+        const keys = draft.signature === '' ? [] : draft.signature.split(' ');
+        for (const key of keys) push(this.byEndpoint, `${draft.anchor!.protocol}|${key}`, draft);
+        this.endpointSets.set(draft, new Set(keys));
+      }
+    }
+    return this.byEndpoint;
   }
 }
 
@@ -79,6 +96,11 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
+/**
+ * The first level (ids, addresses, NodePorts, which virtual servers belong together) is decided here for every
+ * Service; endpoints, paths, policies and per-Service warnings are computed when a Service is first read
+ * (lazyService), in the order the steps were recorded.
+ */
 export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   const { ipvs, ipsets, iptables, routes } = input;
   const warnings: string[] = [];
@@ -87,6 +109,9 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   const sets = new SetReader(ipsets);
 
   const classified: Classified[] = [];
+  // Signatures are needed only while grouping, so they live beside the entries, not in them (the entries stay
+  // reachable from the Services' pending details).
+  const signatures = new Map<Classified, string>();
   for (const vs of ipvs.virtualServers) {
     if (vs.protocol === 'FWM') {
       warnings.push(`Virtual server FWM ${vs.fwmark} (${file} line ${vs.line}) matches a firewall mark; kube-proxy does not write such services.`);
@@ -96,8 +121,9 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     const address = normalizeIp(vs.address) ?? vs.address;
     const role = classify(vs, protocol, address, sets, routes);
     const local = sets.localPolicy(role, protocol, address, vs.port);
-    const signature = vs.realServers.map(endpointKey).sort();
-    classified.push({ vs, protocol, address, role, local, signature });
+    const entry: Classified = { vs, protocol, address, role, local };
+    classified.push(entry);
+    signatures.set(entry, signatureOf(vs));
     if (role === 'cluster' && routes && routes.deviceOf(address) !== KUBE_IPVS_DEVICE && routes.isLocal(address) === false) {
       warnings.push(`ClusterIP virtual server ${label(vs)} (${file} line ${vs.line}) is not bound to ${KUBE_IPVS_DEVICE}: packets to it are routed away instead of reaching IPVS.`);
     }
@@ -107,88 +133,134 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   const drafts: Draft[] = [];
   const owners = new OwnerIndex();
   const clusterByKey = new Map<string, Draft>();
-  for (const entry of classified.filter((each) => each.role === 'cluster')) {
+  const ownerOf = new Map<VirtualServer, Draft>();
+  for (const entry of classified) {
+    if (entry.role !== 'cluster') continue;
     const key = `${entry.protocol}|${entry.address}|${entry.vs.port}`;
     const id = names.get(key) ?? sets.memberComment('KUBE-CLUSTER-IP', entry) ?? undefined;
     const draft: Draft = {
       info: newService(id, entry.protocol, `${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`),
       anchor: entry,
-      signature: entry.signature,
+      signature: signatures.get(entry)!,
+      details: [],
     };
     draft.info.clusterIP = { ip: entry.address, port: entry.vs.port };
     draft.info.source = { file, line: entry.vs.line };
-    draft.info.sessionAffinitySeconds = entry.vs.persistentSeconds ?? null;
-    draft.info.endpoints = endpointsOf(entry.vs, file, sets);
-    draft.info.path.push(virtualServerNode(entry.vs, 'ClusterIP', file));
-    if (sets.present && !sets.contains('KUBE-CLUSTER-IP', entry.protocol, entry.address, entry.vs.port)) {
-      draft.info.warnings.push(`${label(entry.vs)} is bound to ${KUBE_IPVS_DEVICE} but is not in ${ipsetNameFor('KUBE-CLUSTER-IP', entry.address.includes(':') ? 'inet6' : 'inet')}: kube-proxy did not write it (or its sync failed); KUBE-IPVS-FILTER rejects new connections to it and traffic from outside the cluster is not masqueraded.`);
-    }
-    if (entry.vs.realServers.length === 0) {
-      draft.info.warnings.push(`ClusterIP virtual server ${label(entry.vs)} has no endpoints (no real servers): IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".`);
-    }
-    warnDrainingServers(draft.info, entry.vs);
+    draft.details.push((info) => {
+      const vs = entry.vs;
+      info.sessionAffinitySeconds = vs.persistentSeconds ?? null;
+      info.endpoints = endpointsOf(vs, file, sets);
+      info.path.push(virtualServerNode(vs, 'ClusterIP', file));
+      if (sets.present && !sets.contains('KUBE-CLUSTER-IP', entry.protocol, entry.address, vs.port)) {
+        info.warnings.push(`${label(vs)} is bound to ${KUBE_IPVS_DEVICE} but is not in ${ipsetNameFor('KUBE-CLUSTER-IP', entry.address.includes(':') ? 'inet6' : 'inet')}: kube-proxy did not write it (or its sync failed); KUBE-IPVS-FILTER rejects new connections to it and traffic from outside the cluster is not masqueraded.`);
+      }
+      if (vs.realServers.length === 0) {
+        info.warnings.push(`ClusterIP virtual server ${label(vs)} has no endpoints (no real servers): IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".`);
+      }
+      warnDrainingServers(info, vs);
+    });
     drafts.push(draft);
     owners.add(draft);
     clusterByKey.set(key, draft);
+    ownerOf.set(entry.vs, draft);
   }
 
   // NodePorts: one group per protocol and port, across every node address.
   const nodePortGroups = new Map<string, Classified[]>();
-  for (const entry of classified.filter((each) => each.role === 'nodeport')) {
-    const key = `${entry.protocol}|${entry.vs.port}`;
-    nodePortGroups.set(key, [...(nodePortGroups.get(key) ?? []), entry]);
+  for (const entry of classified) {
+    if (entry.role === 'nodeport') push(nodePortGroups, `${entry.protocol}|${entry.vs.port}`, entry);
   }
   for (const group of nodePortGroups.values()) {
     const first = group[0]!;
     const nodePort = first.vs.port;
-    const differing = group.filter((entry) => entry.signature.join(' ') !== first.signature.join(' '));
+    const signature = signatures.get(first)!;
+    const differing = group.filter((entry) => signatures.get(entry) !== signature);
     const local = group.some((entry) => entry.local === true) ? true : group.some((entry) => entry.local === false) ? false : undefined;
     const named = names.get(`nodeport|${first.protocol}|${nodePort}`);
     const byName = named ? owners.byId.get(named) : undefined;
-    const owner = byName ? { draft: byName, note: undefined } : pickOwner(owners, first, local, false);
+    const owner = byName ? { draft: byName, note: undefined } : pickOwner(owners, first, signature, local, false);
     const target = owner.draft ?? orphan(drafts, newService(named, first.protocol, `nodePort ${nodePort}/${first.protocol}`), first, file, sets);
     target.info.nodePort = nodePort;
-    target.info.externalTrafficPolicy = local === undefined ? target.info.externalTrafficPolicy : local ? 'Local' : 'Cluster';
-    for (const entry of group) target.info.path.push(virtualServerNode(entry.vs, `NodePort on ${formatAddress(entry.address)}`, file));
-    if (owner.note) target.info.warnings.push(owner.note.replace('{what}', `NodePort ${nodePort}/${first.protocol}`));
-    if (differing.length > 0) {
-      target.info.warnings.push(`NodePort ${nodePort}/${first.protocol} has different real servers on ${differing.map((entry) => formatAddress(entry.address)).join(', ')} than on ${formatAddress(first.address)}.`);
-    }
-    if (first.vs.realServers.length === 0 && target.anchor && target.anchor.vs.realServers.length > 0) {
-      target.info.warnings.push(`NodePort ${nodePort}/${first.protocol} has no real servers although the ClusterIP has ${target.anchor.vs.realServers.length}: IPVS refuses connections to the NodePort (ICMP port unreachable).`);
-    }
-    for (const entry of group) warnDrainingServers(target.info, entry.vs);
+    for (const entry of group) ownerOf.set(entry.vs, target);
+    const anchor = target.anchor;
+    target.details.push((info) => {
+      info.externalTrafficPolicy = local === undefined ? info.externalTrafficPolicy : local ? 'Local' : 'Cluster';
+      for (const entry of group) info.path.push(virtualServerNode(entry.vs, `NodePort on ${formatAddress(entry.address)}`, file));
+      if (owner.note) info.warnings.push(owner.note.replace('{what}', `NodePort ${nodePort}/${first.protocol}`));
+      if (differing.length > 0) {
+        info.warnings.push(`NodePort ${nodePort}/${first.protocol} has different real servers on ${differing.map((entry) => formatAddress(entry.address)).join(', ')} than on ${formatAddress(first.address)}.`);
+      }
+      if (first.vs.realServers.length === 0 && anchor && anchor.vs.realServers.length > 0) {
+        info.warnings.push(`NodePort ${nodePort}/${first.protocol} has no real servers although the ClusterIP has ${anchor.vs.realServers.length}: IPVS refuses connections to the NodePort (ICMP port unreachable).`);
+      }
+      for (const entry of group) warnDrainingServers(info, entry.vs);
+    });
   }
 
   // External IPs and load-balancer IPs: the Service port is the same as the ClusterIP port.
-  for (const entry of classified.filter((each) => each.role === 'external' || each.role === 'loadbalancer')) {
+  for (const entry of classified) {
+    if (entry.role !== 'external' && entry.role !== 'loadbalancer') continue;
     const kind = entry.role === 'external' ? 'external IP' : 'load-balancer IP';
     const named = names.get(`${entry.role}|${entry.protocol}|${entry.address}|${entry.vs.port}`);
     const byName = named ? owners.byId.get(named) : undefined;
-    const owner = byName ? { draft: byName, note: undefined } : pickOwner(owners, entry, entry.local, true);
+    const owner = byName ? { draft: byName, note: undefined } : pickOwner(owners, entry, signatures.get(entry)!, entry.local, true);
     const target = owner.draft ?? orphan(drafts, newService(named, entry.protocol, `${kind} ${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`), entry, file, sets);
     const list = entry.role === 'external' ? target.info.externalIPs : target.info.loadBalancerIPs;
     list.push({ ip: entry.address, port: entry.vs.port });
-    if (entry.local !== undefined) target.info.externalTrafficPolicy = entry.local ? 'Local' : 'Cluster';
-    if (entry.role === 'loadbalancer') target.info.sourceRanges.push(...sets.sourceRanges(entry));
-    target.info.path.push(virtualServerNode(entry.vs, kind, file));
-    if (owner.note) target.info.warnings.push(owner.note.replace('{what}', `${kind} ${formatAddress(entry.address)}:${entry.vs.port}`));
-    warnDrainingServers(target.info, entry.vs);
+    ownerOf.set(entry.vs, target);
+    target.details.push((info) => {
+      if (entry.local !== undefined) info.externalTrafficPolicy = entry.local ? 'Local' : 'Cluster';
+      if (entry.role === 'loadbalancer') info.sourceRanges.push(...sets.sourceRanges(entry));
+      info.path.push(virtualServerNode(entry.vs, kind, file));
+      if (owner.note) info.warnings.push(owner.note.replace('{what}', `${kind} ${formatAddress(entry.address)}:${entry.vs.port}`));
+      warnDrainingServers(info, entry.vs);
+    });
   }
 
-  for (const entry of classified.filter((each) => each.role === 'unplaced')) {
+  for (const entry of classified) {
+    if (entry.role !== 'unplaced') continue;
     const draft = orphan(drafts, newService(undefined, entry.protocol, `${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`), entry, file, sets);
-    draft.info.path.push(virtualServerNode(entry.vs, 'not a local address', file));
-    draft.info.warnings.push(`Virtual server ${label(entry.vs)} (${file} line ${entry.vs.line}) is on ${formatAddress(entry.address)}, which is not a local address of this node: packets to it are routed away before IPVS sees them.`);
+    ownerOf.set(entry.vs, draft);
+    draft.details.push((info) => {
+      info.path.push(virtualServerNode(entry.vs, 'not a local address', file));
+      info.warnings.push(`Virtual server ${label(entry.vs)} (${file} line ${entry.vs.line}) is on ${formatAddress(entry.address)}, which is not a local address of this node: packets to it are routed away before IPVS sees them.`);
+    });
   }
 
   warnings.push(...nodeWarnings(classified, clusterByKey, ipvs, sets, routes, iptables));
   if (drafts.some((draft) => draft.info.namespace === '')) {
     warnings.push('kube-proxy writes no Service names on the node in IPVS mode: Services are labelled by ClusterIP and port, and NodePorts are grouped with the ClusterIP whose real servers they share.');
   }
-  return { mode: 'ipvs', services: drafts.map((draft) => draft.info), warnings };
+  const services = drafts.map(({ info, details }) =>
+    lazyService(info, (draft) => {
+      for (const detail of details) detail(draft);
+    }),
+  );
+  const serviceOfDraft = new Map<Draft, ServiceInfo>();
+  drafts.forEach((draft, index) => serviceOfDraft.set(draft, services[index]!));
+  const serviceOf = (vs: VirtualServer): ServiceInfo | undefined => {
+    const draft = ownerOf.get(vs);
+    return draft && serviceOfDraft.get(draft);
+  };
+  return { mode: 'ipvs', services, warnings, chainOwner: (chain) => ownerOfPathLabel(chain, ipvs, serviceOf) };
 }
 
+/**
+ * IPVS mode has no per-Service chains; the path steps are virtual servers, labelled `TCP 10.96.0.10:53 rr (…)`.
+ * The owner of such a label is found through the virtual server it names, and only that Service's path is read
+ * to confirm the label, so a lookup expands at most one Service.
+ */
+function ownerOfPathLabel(label: string, ipvs: IpvsTable, serviceOf: (vs: VirtualServer) => ServiceInfo | undefined): ServiceInfo | undefined {
+  // A path label ends with the virtual server's role in parentheses; the tracer's IPVS steps (`TCP 10.96.0.10:53`)
+  // and iptables chains do not, and are answered without reading any Service.
+  if (!label.endsWith(')')) return undefined;
+  const [protocol, target] = label.split(' ', 2);
+  if (protocol !== 'TCP' && protocol !== 'UDP' && protocol !== 'SCTP') return undefined;
+  const address = target === undefined ? undefined : parseAddressPort(target);
+  const vs = address && lookupVirtualServer(ipvs, protocol.toLowerCase() as Protocol, address.address, address.port);
+  const service = vs ? serviceOf(vs) : undefined;
+  return service?.path.some((node) => node.label === label) ? service : undefined;
+}
 /** Decides what a virtual server is for: ipsets first (they say it exactly), then the local route table. */
 function classify(vs: VirtualServer, protocol: Protocol, address: string, sets: SetReader, routes: LocalRoutes | undefined): Role {
   if (sets.contains('KUBE-CLUSTER-IP', protocol, address, vs.port)) return 'cluster';
@@ -211,18 +283,18 @@ function classify(vs: VirtualServer, protocol: Protocol, address: string, sets: 
  * same real servers (a subset for externalTrafficPolicy Local, which keeps only local endpoints). With
  * `samePort`, the Service port must match too. An ambiguous or missing match leaves it on its own.
  */
-function pickOwner(owners: OwnerIndex, entry: Classified, local: boolean | undefined, samePort: boolean): { draft?: Draft; note?: string } {
+function pickOwner(owners: OwnerIndex, entry: Classified, signature: string, local: boolean | undefined, samePort: boolean): { draft?: Draft; note?: string } {
   const portMatches = (draft: Draft): boolean => !samePort || draft.anchor!.vs.port === entry.vs.port;
-  const exact = owners.exactMatches(entry).filter(portMatches);
+  const exact = owners.exactMatches(entry.protocol, signature).filter(portMatches);
   if (exact.length === 1) {
-    const empty = entry.signature.length === 0;
+    const empty = signature === '';
     return { draft: exact[0], note: empty ? '{what} was grouped with this ClusterIP because both have no real servers; nothing on the node confirms it.' : undefined };
   }
   if (exact.length > 1) {
     return { note: `{what} has the same real servers as ${exact.length} ClusterIP virtual servers (${exact.map((draft) => draft.info.id).join(', ')}); it is shown on its own.` };
   }
-  if (local !== false && entry.signature.length > 0) {
-    const superset = owners.supersets(entry).filter(portMatches);
+  if (local !== false && signature !== '') {
+    const superset = owners.supersets(entry.protocol, signature).filter(portMatches);
     if (superset.length === 1) {
       return { draft: superset[0], note: local === true ? undefined : '{what} has only some of this ClusterIP\'s real servers (as externalTrafficPolicy Local would); grouped by that.' };
     }
@@ -230,11 +302,20 @@ function pickOwner(owners: OwnerIndex, entry: Classified, local: boolean | undef
   return { note: '{what} matches no ClusterIP virtual server by its real servers; it is shown on its own.' };
 }
 
+/** A Service of its own for a virtual server no ClusterIP claims. */
 function orphan(drafts: Draft[], info: ServiceInfo, entry: Classified, file: string, sets: SetReader): Draft {
-  info.endpoints = endpointsOf(entry.vs, file, sets);
   info.source = { file, line: entry.vs.line };
-  if (entry.vs.realServers.length === 0) info.warnings.push(`Virtual server ${label(entry.vs)} has no endpoints (no real servers): IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".`);
-  const draft: Draft = { info, anchor: undefined, signature: entry.signature };
+  const draft: Draft = {
+    info,
+    anchor: undefined,
+    signature: '',
+    details: [
+      (details) => {
+        details.endpoints = endpointsOf(entry.vs, file, sets);
+        if (entry.vs.realServers.length === 0) details.warnings.push(`Virtual server ${label(entry.vs)} has no endpoints (no real servers): IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".`);
+      },
+    ],
+  };
   drafts.push(draft);
   return draft;
 }
@@ -296,7 +377,7 @@ function nodeWarnings(
   if (routes) {
     for (const entry of routes.entries) {
       if (entry.type !== 'local' || entry.device !== KUBE_IPVS_DEVICE) continue;
-      const address = normalizeIp(entry.prefix.replace(/\/(32|128)$/, ''));
+      const address = normalizeIp(entry.prefix.includes('/') ? entry.prefix.replace(/\/(32|128)$/, '') : entry.prefix);
       if (address === undefined) continue;
       bound.add(address);
       const guarded = sets.inIpvsAddresses(address);
@@ -310,15 +391,32 @@ function nodeWarnings(
       }
     }
   }
-  const realServerKeys = new Set(classified.flatMap((entry) => entry.vs.realServers.map((server) => `${entry.protocol}|${endpointKey(server)}`)));
+  // Loop-back members are few (local endpoints only), so they are looked up by address while the real servers
+  // are walked once, instead of keying every real server of the node.
+  type LoopBackMember = { protocol: string; port: number; used: boolean; report: () => string };
+  const loopBackMembers = new Map<string, LoopBackMember[]>();
+  const loopBackOrder: LoopBackMember[] = [];
   for (const family of ['inet', 'inet6'] as const) {
     const loopBack = sets.get(ipsetNameFor('KUBE-LOOP-BACK', family));
     for (const member of loopBack?.members ?? []) {
       const parsed = /^([^,]+),([a-z]+):(\d+),/.exec(member.element);
-      if (parsed && !realServerKeys.has(`${parsed[2]}|${normalizeIp(parsed[1]!) ?? parsed[1]}:${Number(parsed[3])}`)) {
-        warnings.push(`${loopBack!.name} lists ${member.element} (ipset.txt line ${member.line}) but no virtual server has ${parsed[1]}:${parsed[3]} as a real server: a stale entry (it only masquerades hairpin traffic to that address).`);
+      if (!parsed) continue;
+      const report = () => `${loopBack!.name} lists ${member.element} (ipset.txt line ${member.line}) but no virtual server has ${parsed[1]}:${parsed[3]} as a real server: a stale entry (it only masquerades hairpin traffic to that address).`;
+      const candidate = { protocol: parsed[2]!, port: Number(parsed[3]), used: false, report };
+      push(loopBackMembers, normalizeIp(parsed[1]!) ?? parsed[1]!, candidate);
+      loopBackOrder.push(candidate);
+    }
+  }
+  if (loopBackMembers.size > 0) {
+    for (const entry of classified) {
+      for (const server of entry.vs.realServers) {
+        const candidates = loopBackMembers.get(normalizeIp(server.address) ?? server.address);
+        for (const candidate of candidates ?? []) {
+          if (candidate.protocol === entry.protocol && candidate.port === server.port) candidate.used = true;
+        }
       }
     }
+    for (const candidate of loopBackOrder) if (!candidate.used) warnings.push(candidate.report());
   }
   const nodePortsInUse = new Set(classified.filter((entry) => entry.role === 'nodeport').map((entry) => `${entry.protocol}|${entry.vs.port}`));
   const families = new Set(classified.map((entry) => (entry.address.includes(':') ? 'inet6' : 'inet')));
@@ -484,4 +582,12 @@ function formatEndpoint(server: RealServer): string {
 
 function endpointKey(server: RealServer): string {
   return `${normalizeIp(server.address) ?? server.address}:${server.port}`;
+}
+
+/** Sorted `ip:port` of a virtual server's real servers, joined by spaces ('' for none). */
+function signatureOf(vs: VirtualServer): string {
+  const servers = vs.realServers;
+  if (servers.length === 0) return '';
+  if (servers.length === 1) return endpointKey(servers[0]!);
+  return servers.map(endpointKey).sort().join(' ');
 }
