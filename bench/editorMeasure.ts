@@ -1,40 +1,66 @@
 /**
  * Editor benchmark child: in a fresh process, opens one snapshot folder the way the extension does (the
- * SnapshotStore with readSnapshotFolder + analyzeSnapshot), reads the tree's first level through treeModel.ts,
- * builds the background hover indexes and answers the CodeLens request of the opened iptables-save.txt (unless
- * told `--cold`), then hovers over it through the hover provider's own core. Only vscode's TextDocument is
- * imitated: lines split once when the file opens, getText() joining them, as the extension host keeps a
- * document. Prints one JSON line for editor.ts.
- * Run: `node --import tsx bench/editorMeasure.ts DIR FIRST [--cold]`, FIRST = chain | probability | kubeServices.
+ * SnapshotStore asking the analysis worker, bundled as the extension bundles it), shows the tree's first level
+ * through treeModel.ts (fetching the shown Services' details as the tree provider does), opens iptables-save.txt
+ * a second later and answers its CodeLens request, then hovers half a second later through the same questions
+ * the hover provider asks (`--cold`: no pauses and no CodeLens, the hover comes right after the first level). Only vscode's TextDocument is imitated: lines split once when the file opens, getText()
+ * joining them, as the extension host keeps a document. A 1 ms timer measures the host's longest stall in each
+ * phase. Prints one JSON line for editor.ts.
+ * Run: `node editorMeasure.js WORKER.js DIR FIRST [--cold]`, FIRST = chain | probability | kubeServices.
  */
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeSnapshot } from '../src/core/analyze';
-import { servicesOfChain } from '../src/core/explain/serviceLookup';
-import { readSnapshotFolder } from '../src/node/snapshotFolder';
-import { DocumentRulesets, explainIptablesDocumentAt, type RuleDocument } from '../src/extension/language/iptablesDocuments';
-import { chainAt, chainReferences, serviceChainLines } from '../src/extension/language/ruleNavigation';
-import { editorIndexSteps } from '../src/extension/snapshots/editorIndexes';
+import { AnalysisClient } from '../src/extension/analysis/analysisClient';
+import type { DocumentRef } from '../src/extension/analysis/analysisProtocol';
+import { askAboutDocument } from '../src/extension/language/askAboutDocument';
 import { SnapshotStore } from '../src/extension/snapshots/snapshotStore';
-import { childrenOf, describeElement, toTreeSnapshot, type TreeState } from '../src/extension/tree/treeModel';
+import { childrenOf, describeElement, toTreeSnapshot, type TreeElement, type TreeState } from '../src/extension/tree/treeModel';
 import { HOVER_KINDS, type EditorMeasurement, type HoverKind, type HoverTiming } from './editorResults';
 
-function elapsed<T>(work: () => T): { value: T; ms: number } {
+/** The longest time the event loop did not get to run a 1 ms timer, since the last reading. */
+class StallMonitor {
+  #last = performance.now();
+  #longest = 0;
+  readonly #timer = setInterval(() => {
+    const now = performance.now();
+    this.#longest = Math.max(this.#longest, now - this.#last);
+    this.#last = now;
+  }, 1);
+
+  read(): number {
+    const now = performance.now();
+    const longest = Math.max(this.#longest, now - this.#last);
+    this.#longest = 0;
+    this.#last = now;
+    return longest;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** When the rule file opens after the tree's first level, and when the first hover comes after that. */
+const OPEN_FILE_AFTER_MS = 1000;
+const HOVER_AFTER_MS = 500;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function elapsed<T>(work: () => Promise<T> | T): Promise<{ value: T; ms: number }> {
   const started = performance.now();
-  const value = work();
+  const value = await work();
   return { value, ms: performance.now() - started };
 }
 
 /** The document as the extension host holds it: lines split on open, text joined on getText(). */
-function openDocument(path: string): RuleDocument & { lineCount: number } {
+function openDocument(path: string) {
   const lines = readFileSync(path, 'utf8').split(/\r\n|\r|\n/);
   return {
-    uri: { path, toString: () => `file://${path}` },
-    version: 1,
+    ref: { uri: `file://${path}`, path, version: 1, languageId: 'iptables-save' } satisfies DocumentRef,
     lineCount: lines.length,
     getText: () => lines.join('\n'),
-    lineAt: (line) => ({ text: lines[line] ?? '' }),
+    lineAt: (line: number) => lines[line] ?? '',
   };
 }
 
@@ -44,11 +70,11 @@ interface Position {
 }
 
 /** Hover positions for each kind, on distinct Services in the second half of the file: [first, another]. */
-function findTargets(document: RuleDocument & { lineCount: number }): Record<HoverKind, [Position, Position]> {
+function findTargets(document: ReturnType<typeof openDocument>): Record<HoverKind, [Position, Position]> {
   const found: Record<HoverKind, Position[]> = { chain: [], probability: [], kubeServices: [] };
   const used = new Set<string>();
   for (let line = Math.floor(document.lineCount / 2); line < document.lineCount; line++) {
-    const text = document.lineAt(line).text;
+    const text = document.lineAt(line);
     const chain = /^-A (KUBE-SVC-\S+) .*--probability (\S+)/.exec(text);
     if (chain && !used.has(chain[1]!)) {
       if (found.chain.length < 2) {
@@ -70,99 +96,93 @@ function findTargets(document: RuleDocument & { lineCount: number }): Record<Hov
 }
 
 async function main(): Promise<void> {
-  const [dir = '', first = 'chain', ...flags] = process.argv.slice(2);
+  const [worker = '', dir = '', first = 'chain', ...flags] = process.argv.slice(2);
   if (!HOVER_KINDS.includes(first as HoverKind)) throw new Error(`editorMeasure: FIRST is one of ${HOVER_KINDS.join(', ')}`);
   const cold = flags.includes('--cold');
-
-  // Open: what the tree waits for (the store reads and analyses the folder), then its first level.
-  let analyseMs = 0;
-  let analyseCpuMs = 0;
-  const store = new SnapshotStore(async (folder) => {
-    const snapshot = await readSnapshotFolder(folder);
-    const cpu = process.cpuUsage();
-    const started = performance.now();
-    const analysis = analyzeSnapshot(snapshot);
-    analyseMs = performance.now() - started;
-    const used = process.cpuUsage(cpu);
-    analyseCpuMs = (used.user + used.system) / 1000;
-    return analysis;
+  const analysis = new AnalysisClient({ file: worker });
+  const store = new SnapshotStore({
+    open: (folder) => analysis.call('open', folder),
+    details: (folder, indexes) => analysis.call('details', folder, indexes),
+    match: (folder, filter) => analysis.call('match', folder, filter),
+    forget: (folder) => analysis.call('forget', folder),
   });
+  const stalls = new StallMonitor();
+
+  // Open: the worker reads and analyses the folder; then the tree's first level, as ServiceTreeProvider asks it.
   const opened = performance.now();
   const loaded = await store.add(dir);
-  const readAndAnalyseMs = performance.now() - opened;
-  if (!loaded.analysis) throw new Error(`editorMeasure: ${dir} could not be analysed: ${loaded.error}`);
-  const analysis = loaded.analysis;
-  const firstLevel = elapsed(() => {
+  const openMs = performance.now() - opened;
+  if (!loaded.summary) throw new Error(`editorMeasure: ${dir} could not be analysed: ${loaded.error}`);
+  const firstLevel = await elapsed(async () => {
     const state: TreeState = { snapshots: store.list().map(toTreeSnapshot), hosts: [], filter: '' };
+    const shown: TreeElement[] = [];
     const roots = childrenOf(state);
-    const shown = [...roots];
+    shown.push(...roots);
     // The snapshot opens expanded, so VS Code asks for its children (namespaces) at once; then one namespace.
     const level = childrenOf(state, roots[0]);
     shown.push(...level);
     const namespace = level.find((element) => element.kind === 'namespace');
-    if (namespace) shown.push(...childrenOf(state, namespace));
+    if (namespace) {
+      const services = childrenOf(state, namespace);
+      await store.ensureDetails(loaded, services.flatMap((element) => (element.kind === 'service' ? [element.index] : [])));
+      shown.push(...services);
+    }
     return shown.map((element) => describeElement(state, element)).length;
   });
   const openToFirstLevelMs = performance.now() - opened;
+  const openStallMs = stalls.read();
 
-  // Each step runs slice by slice, as the extension runs them one per event-loop turn.
-  const indexSteps = cold
-    ? []
-    : editorIndexSteps(analysis).map((step) => {
-        const slices: number[] = [];
-        for (let done = false; !done; ) {
-          const slice = elapsed(() => step.run());
-          done = slice.value;
-          slices.push(slice.ms);
-        }
-        return { name: step.name, ms: slices.reduce((sum, ms) => sum + ms, 0), slices: slices.length, longestSliceMs: Math.max(...slices) };
-      });
-
-  const documentOpen = elapsed(() => openDocument(join(dir, 'iptables-save.txt')));
+  // A user opens a rule file a moment after the tree shows, and hovers a moment after it opened; a cold run
+  // does both at once, before the worker's background indexes are built.
+  if (!cold) await pause(OPEN_FILE_AFTER_MS);
+  const documentOpen = await elapsed(() => openDocument(join(dir, 'iptables-save.txt')));
   const document = documentOpen.value;
   const targets = findTargets(document);
-  const rulesets = new DocumentRulesets();
-  // When the file opens, VS Code asks for its CodeLenses (and outline) at once; that first request checks the
-  // text against the analysed file. A cold run hovers before it, so the hover pays for the check.
-  const lenses = () => {
-    const ruleset = rulesets.get(document, analysis);
-    return serviceChainLines(ruleset).filter(({ chain }) => servicesOfChain(analysis.services, chain)[0] !== undefined).length;
-  };
-  const codeLenses = cold ? undefined : elapsed(lenses);
-  const hover = (kind: HoverKind, position: Position): HoverTiming => {
-    const { value, ms } = elapsed(() => explainIptablesDocumentAt(rulesets, document, analysis, position.line, position.column));
+  stalls.read();
+  // When the file opens, VS Code asks for its CodeLenses (and outline) at once; that first question sends the
+  // document's text to the worker. A cold run hovers before it, so the first hover sends it.
+  const ask = <T>(question: (ref: DocumentRef) => Promise<T>) => askAboutDocument(analysis, document, document.ref, question);
+  const codeLenses = cold ? undefined : await elapsed(() => ask((ref) => analysis.call('codeLenses', dir, ref)));
+  const codeLensStallMs = cold ? null : stalls.read();
+
+  if (!cold) await pause(HOVER_AFTER_MS);
+  stalls.read();
+  const hover = async (kind: HoverKind, position: Position): Promise<HoverTiming> => {
+    const { value, ms } = await elapsed(() => ask((ref) => analysis.call('hover', dir, ref, position.line, position.column)));
     return { kind, ms, preview: (value?.markdown ?? '(nothing)').slice(0, 60).replace(/\s+/g, ' ') };
   };
   const order = [first as HoverKind, ...HOVER_KINDS.filter((kind) => kind !== first)];
-  const firstHovers = order.map((kind) => hover(kind, targets[kind][0]));
-  const repeatedHovers = order.map((kind) => hover(kind, targets[kind][0]));
-  const otherServiceHovers = order.map((kind) => hover(kind, targets[kind][1]));
+  const firstHovers: HoverTiming[] = [];
+  for (const kind of order) firstHovers.push(await hover(kind, targets[kind][0]));
+  const repeatedHovers: HoverTiming[] = [];
+  for (const kind of order) repeatedHovers.push(await hover(kind, targets[kind][0]));
+  const otherServiceHovers: HoverTiming[] = [];
+  for (const kind of order) otherServiceHovers.push(await hover(kind, targets[kind][1]));
+  const hoverStallMs = stalls.read();
 
-  const ruleset = rulesets.get(document, analysis);
   const chainTarget = targets.kubeServices[1];
-  const references = elapsed(() => {
-    const chain = chainAt(ruleset, document.lineAt(chainTarget.line).text, chainTarget.line + 1, chainTarget.column);
-    return chain ? chainReferences(ruleset, chain.table, chain.chain, (line) => document.lineAt(line - 1).text).length : 0;
-  });
+  const references = await elapsed(() => ask((ref) => analysis.call('references', dir, ref, chainTarget.line, chainTarget.column, false)));
+  stalls.stop();
+  analysis.dispose();
 
   const result: EditorMeasurement = {
-    services: analysis.services.services.length,
+    services: loaded.summary.services.length,
     lines: document.lineCount,
-    readAndAnalyseMs,
-    analyseMs,
-    analyseCpuMs,
+    openMs,
     firstLevelMs: firstLevel.ms,
     openToFirstLevelMs,
     firstLevelItems: firstLevel.value,
-    indexSteps,
+    openStallMs,
     documentOpenMs: documentOpen.ms,
+    codeLensesMs: codeLenses?.ms ?? null,
+    codeLenses: codeLenses?.value.length ?? null,
+    codeLensStallMs,
     firstHovers,
     repeatedHovers,
     otherServiceHovers,
-    codeLensesMs: codeLenses?.ms ?? null,
-    codeLenses: codeLenses?.value ?? null,
+    hoverStallMs,
     referencesMs: references.ms,
-    references: references.value,
+    references: references.value.length,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

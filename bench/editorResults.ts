@@ -15,22 +15,24 @@ export interface HoverTiming {
 export interface EditorMeasurement {
   services: number;
   lines: number;
-  readAndAnalyseMs: number;
-  analyseMs: number;
-  analyseCpuMs: number;
+  /** The store's open: the worker reads and analyses the folder and sends its summary. */
+  openMs: number;
+  /** The tree's first level on the host, the shown Services' details fetched from the worker included. */
   firstLevelMs: number;
   openToFirstLevelMs: number;
   firstLevelItems: number;
-  /** The background index steps after open: total time, slices (event-loop turns) and the longest slice. */
-  indexSteps: { name: string; ms: number; slices: number; longestSliceMs: number }[];
+  /** The longest the host's event loop was held from open to the first level shown. */
+  openStallMs: number;
   documentOpenMs: number;
+  /** The CodeLens request on open, the document's text sent to the worker included; null in a cold run. */
+  codeLensesMs: number | null;
+  codeLenses: number | null;
+  codeLensStallMs: number | null;
   /** Hovers in order: the first of each kind, then each again, then each on another Service. */
   firstHovers: HoverTiming[];
   repeatedHovers: HoverTiming[];
   otherServiceHovers: HoverTiming[];
-  /** The CodeLens request on open, text check included; null in a cold run (the hover comes first). */
-  codeLensesMs: number | null;
-  codeLenses: number | null;
+  hoverStallMs: number;
   referencesMs: number;
   references: number;
 }

@@ -31,6 +31,18 @@ const targets = [
     target: 'es2022',
   },
 ];
+// The analysis worker is bundled first and handed to the extension's bundle as a string (it runs with
+// `new Worker(code, { eval: true })`), so the extension stays the single dist/extension.js the .vsix ships.
+const worker = await build({
+  ...common,
+  entryPoints: ['src/extension/analysis/analysisWorker.ts'],
+  write: false,
+  sourcemap: false,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+});
+targets[0].define = { KUBE_NETPATH_ANALYSIS_WORKER: JSON.stringify(worker.outputFiles[0].text) };
 for (const target of targets) {
   if (!target.entryPoints.every((entry) => existsSync(entry))) continue;
   await build({ ...common, ...target });

@@ -39,7 +39,7 @@ function required<T>(value: T | undefined): T {
 }
 
 async function pickSnapshot(store: SnapshotStore): Promise<LoadedSnapshot> {
-  const snapshots = store.list().filter((snapshot) => snapshot.analysis);
+  const snapshots = store.list().filter((snapshot) => snapshot.summary);
   if (snapshots.length === 0) throw new Error('Open a snapshot folder first (Kube Netpath: Open Snapshot Folder).');
   if (snapshots.length === 1) return snapshots[0]!;
   const picked = await vscode.window.showQuickPick(
@@ -57,30 +57,34 @@ function isLensTarget(value: unknown): value is { folder: string; serviceId: str
   return typeof value === 'object' && value !== null && typeof (value as { serviceId?: unknown }).serviceId === 'string';
 }
 
+/** The Service to trace, with its details fetched (the source defaults look at its endpoints). */
 async function pickService(deps: CommandDeps, argument: unknown): Promise<{ snapshot: LoadedSnapshot; service: ServiceInfo }> {
+  const withDetails = async (snapshot: LoadedSnapshot, index: number) => {
+    await deps.store.ensureDetails(snapshot, [index]);
+    return { snapshot, service: snapshot.services!.services[index]! };
+  };
   if (isTreeService(argument)) {
     const snapshot = deps.store.get(argument.snapshotId);
-    const service = snapshot?.analysis?.services.services[argument.index];
-    if (snapshot && service) return { snapshot, service };
+    if (snapshot?.services?.services[argument.index]) return withDetails(snapshot, argument.index);
   }
   if (isLensTarget(argument)) {
     let snapshot = deps.store.get(argument.folder);
-    if (!snapshot?.analysis) snapshot = await deps.store.add(argument.folder);
-    const service = snapshot.analysis?.services.services.find((each) => each.id === argument.serviceId && each.protocol === argument.protocol);
-    if (service) return { snapshot, service };
+    if (!snapshot?.services) snapshot = await deps.store.add(argument.folder);
+    const index = snapshot.services?.services.findIndex((each) => each.id === argument.serviceId && each.protocol === argument.protocol) ?? -1;
+    if (index >= 0) return withDetails(snapshot, index);
   }
   const snapshot = await pickSnapshot(deps.store);
-  const services = snapshot.analysis!.services.services;
+  const services = snapshot.services!.services;
   if (services.length === 0) throw new Error(`No Services were found in ${snapshot.name}.`);
   const picked = await vscode.window.showQuickPick(
-    services.map((service) => ({
+    services.map((service, index) => ({
       label: service.id,
       description: `${service.protocol} ${service.clusterIP ? `${service.clusterIP.ip}:${service.clusterIP.port}` : ''}${service.nodePort !== null ? ` NodePort ${service.nodePort}` : ''}`,
-      service,
+      index,
     })),
     { title: 'Trace which Service?', matchOnDescription: true, ignoreFocusOut: true },
   );
-  return { snapshot, service: required(picked).service };
+  return withDetails(snapshot, required(picked).index);
 }
 
 const PORT_KIND_LABELS: Record<PortKind, string> = {
@@ -104,7 +108,7 @@ const isIp = (text: string) => /^[0-9a-fA-F.:]+$/.test(text.trim()) && text.trim
  */
 async function traceService(deps: CommandDeps, argument: unknown): Promise<void> {
   const { snapshot, service } = await pickService(deps, argument);
-  const setting = traceSettingOf(snapshot.analysis!, deps.panel.outsideClient());
+  const setting = traceSettingOf(snapshot.summary!, deps.panel.outsideClient());
   const kinds = portKinds(service);
   if (kinds.length === 0) throw new Error(`${service.id} has no address to trace to.`);
   const kindPick = await vscode.window.showQuickPick(
@@ -140,7 +144,7 @@ async function traceService(deps: CommandDeps, argument: unknown): Promise<void>
 
 async function tracePacketCommand(deps: CommandDeps): Promise<void> {
   const snapshot = await pickSnapshot(deps.store);
-  const setting = traceSettingOf(snapshot.analysis!, deps.panel.outsideClient());
+  const setting = traceSettingOf(snapshot.summary!, deps.panel.outsideClient());
   const destination = parseAddressPort(
     required(
       await vscode.window.showInputBox({
@@ -192,8 +196,8 @@ async function openSnapshotFolder(deps: CommandDeps, argument: unknown): Promise
   const loaded = await deps.store.add(folder);
   if (loaded.error) throw new Error(`${folder} could not be read as a snapshot: ${loaded.error}`);
   await deps.rememberFolder(folder, true);
-  const count = loaded.analysis?.services.services.length ?? 0;
-  deps.log(`Opened ${folder}: ${loaded.analysis?.mode} mode, ${count} Services, ${loaded.analysis?.diagnostics.length ?? 0} diagnostics.`);
+  const count = loaded.summary?.services.length ?? 0;
+  deps.log(`Opened ${folder}: ${loaded.summary?.mode} mode, ${count} Services, ${loaded.summary?.diagnosticCount ?? 0} diagnostics.`);
   await vscode.commands.executeCommand('kubeNetpath.services.focus');
 }
 

@@ -1,47 +1,39 @@
 /**
- * The composition root: activate() builds the snapshot store, the tree, the trace panel's dependencies and the
- * language features, registers every command from the command table, and puts each disposable into
- * context.subscriptions. Nothing else in the extension registers anything.
+ * The composition root: activate() starts the analysis worker's client and builds the snapshot store, the tree,
+ * the trace panel's dependencies and the language features, registers every command from the command table, and
+ * puts each disposable into context.subscriptions. Nothing else in the extension registers anything.
  */
 
 import { basename, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
-import { analyzeSnapshot } from '../core/analyze';
-import type { Analysis } from '../core/analyze';
-import { readSnapshotFolder } from '../node/snapshotFolder';
+import { AnalysisClient } from './analysis/analysisClient';
 import { COMMANDS, guarded, type CommandDeps } from './commands';
 import { registerLanguageFeatures } from './language/languageFeatures';
-import { prepareEditorIndexes } from './snapshots/editorIndexes';
-import { SnapshotStore } from './snapshots/snapshotStore';
+import { SnapshotStore, type SnapshotBackend } from './snapshots/snapshotStore';
 import { DEFAULT_OUTSIDE_CLIENT } from './trace/traceSetting';
 import { ServiceTreeProvider } from './tree/serviceTreeProvider';
 import { untrustedOverrides } from './workspaceTrust';
 
-const OPENED_FOLDERS = 'kubeNetpath.openedFolders';
+/** The analysis worker's bundled code, put here by scripts/build.mjs (see src/extension/analysis/). */
+declare const KUBE_NETPATH_ANALYSIS_WORKER: string;
 
-/**
- * Reads and analyses a snapshot folder with a status-bar progress. The analysis itself holds the extension
- * host's thread (seconds on a 10,000-Service node), so the progress is shown before it starts.
- */
-async function loadFolder(folder: string): Promise<Analysis> {
-  const title = `Kube Netpath: analysing ${basename(folder)}`;
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, async () => {
-    const snapshot = await readSnapshotFolder(folder);
-    await new Promise((resolve) => setImmediate(resolve));
-    return analyzeSnapshot(snapshot);
-  });
-}
+const OPENED_FOLDERS = 'kubeNetpath.openedFolders';
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Kube Netpath');
   const log = (message: string) => output.appendLine(`[${new Date().toISOString()}] ${message}`);
-  // After each analysis, the hover indexes are built in the background so the first hover is fast too.
-  const load = async (folder: string) => {
-    const analysis = await loadFolder(folder);
-    prepareEditorIndexes(analysis, (error) => log(`Could not index ${folder} for hovers: ${error instanceof Error ? error.message : String(error)}`));
-    return analysis;
+  // Snapshots are read, parsed and indexed in a worker thread, so the extension host stays responsive.
+  const analysis = new AnalysisClient({ code: KUBE_NETPATH_ANALYSIS_WORKER });
+  const backend: SnapshotBackend = {
+    open: async (folder) =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Kube Netpath: analysing ${basename(folder)}` }, () =>
+        analysis.call('open', folder),
+      ),
+    details: (folder, indexes) => analysis.call('details', folder, indexes),
+    match: (folder, filter) => analysis.call('match', folder, filter),
+    forget: (folder) => analysis.call('forget', folder),
   };
-  const store = new SnapshotStore(load);
+  const store = new SnapshotStore(backend);
   const tree = new ServiceTreeProvider(store);
   const view = vscode.window.createTreeView('kubeNetpath.services', { treeDataProvider: tree, showCollapseAll: true });
   const config = () => vscode.workspace.getConfiguration('kubeNetpath');
@@ -72,25 +64,11 @@ export function activate(context: vscode.ExtensionContext): void {
       extensionUri: context.extensionUri,
       outsideClient: () => config().get<string>('trace.outsideClientAddress') || DEFAULT_OUTSIDE_CLIENT,
       log,
+      trace: (folder, packet) => analysis.call('trace', folder, packet),
+      serviceChoices: (folder, outsideClient) => analysis.call('serviceChoices', folder, outsideClient),
     },
   };
   for (const entry of COMMANDS) context.subscriptions.push(vscode.commands.registerCommand(entry.id, guarded(entry, deps)));
-
-  // Analyses for rule files opened outside the tree, one per folder, dropped when a file in it is saved.
-  const adHoc = new Map<string, Promise<Analysis | undefined>>();
-  const analysisFor = (folder: string) => {
-    const loaded = store.get(folder)?.analysis;
-    if (loaded) return Promise.resolve(loaded);
-    let pending = adHoc.get(folder);
-    if (!pending) {
-      pending = load(folder).catch((error: unknown) => {
-        log(`Could not analyse ${folder} for hovers: ${error instanceof Error ? error.message : String(error)}`);
-        return undefined;
-      });
-      adHoc.set(folder, pending);
-    }
-    return pending;
-  };
 
   const loadConfiguredFolders = async () => {
     // Relative folders in the setting are taken from the first workspace folder.
@@ -109,12 +87,17 @@ export function activate(context: vscode.ExtensionContext): void {
     output,
     tree,
     view,
-    ...registerLanguageFeatures(analysisFor),
+    ...registerLanguageFeatures(analysis),
     vscode.workspace.onDidSaveTextDocument((document) => {
       const folder = vscode.Uri.joinPath(document.uri, '..').fsPath;
-      adHoc.delete(folder);
       if (store.get(folder)) void store.add(folder);
+      else void analysis.call('forget', folder).catch(() => undefined);
     }),
+    analysis.onDidLoseWorker(() => {
+      log('The analysis worker stopped; reloading the snapshots.');
+      void store.reloadAll();
+    }),
+    { dispose: () => analysis.dispose() },
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('kubeNetpath.snapshotFolders')) void loadConfiguredFolders();
       if (event.affectsConfiguration('kubeNetpath.hosts')) updateHosts();

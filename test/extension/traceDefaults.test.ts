@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { clusterCidr, defaultPacket, defaultSources, destinationFor, nodeAddress, portKinds } from '../../src/extension/trace/traceDefaults';
 import { fileOfTable, serviceChoices, traceSettingOf } from '../../src/extension/trace/traceSetting';
 import { tracePacket } from '../../src/core/trace/tracePacket';
+import { summaryOf } from '../../src/extension/analysis/analysisBackend';
 import { loadShop } from './helpers';
 
 test('sources come from the local routes and the cluster CIDR in the rules', async () => {
   const analysis = await loadShop();
-  const setting = traceSettingOf(analysis);
+  const setting = traceSettingOf(summaryOf(analysis));
   assert.equal(clusterCidr(analysis.iptables), '10.244.0.0/16');
   assert.equal(nodeAddress(setting), '10.0.0.11');
   const sources = defaultSources(setting);
@@ -19,14 +20,14 @@ test('sources come from the local routes and the cluster CIDR in the rules', asy
 
 test('without meta.json the node address is the first local address on a real interface', async () => {
   const analysis = await loadShop();
-  const setting = { ...traceSettingOf(analysis), nodeAddress: undefined };
+  const setting = { ...traceSettingOf(summaryOf(analysis)), nodeAddress: undefined };
   assert.equal(nodeAddress(setting), '10.0.0.11');
   assert.equal(nodeAddress({ ...setting, routes: setting.routes.filter((route) => route.device !== 'eth0') }), undefined);
 });
 
 test('each port kind picks its destination', async () => {
   const analysis = await loadShop();
-  const setting = traceSettingOf(analysis);
+  const setting = traceSettingOf(summaryOf(analysis));
   const web = analysis.services.services.find((service) => service.id === 'shop/web:http')!;
   assert.deepEqual(portKinds(web), ['ClusterIP', 'NodePort', 'ExternalIP']);
   assert.deepEqual(destinationFor(web, 'ClusterIP', setting), { ip: '10.96.120.15', port: 80 });
@@ -37,7 +38,7 @@ test('each port kind picks its destination', async () => {
 
 test('the default packets trace to the Service\'s endpoints', async () => {
   const analysis = await loadShop();
-  const setting = traceSettingOf(analysis);
+  const setting = traceSettingOf(summaryOf(analysis));
   const web = analysis.services.services.find((service) => service.id === 'shop/web:http')!;
   for (const kind of portKinds(web)) {
     const packet = defaultPacket(web, kind, kind === 'ClusterIP' ? 'pod-here' : 'outside', setting)!;
@@ -50,7 +51,7 @@ test('the default packets trace to the Service\'s endpoints', async () => {
 
 test('the panel offers every Service with a ClusterIP packet', async () => {
   const analysis = await loadShop();
-  const choices = serviceChoices(analysis, traceSettingOf(analysis));
+  const choices = serviceChoices(analysis.services.services, traceSettingOf(summaryOf(analysis)));
   const withClusterIp = analysis.services.services.filter((service) => service.clusterIP);
   assert.equal(choices.length, withClusterIp.length);
   const dns = choices.find((choice) => choice.id === 'kube-system/kube-dns:dns')!;

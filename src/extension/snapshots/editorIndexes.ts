@@ -1,8 +1,8 @@
 /**
  * The indexes hovers, references and CodeLenses read, built right after a snapshot is analysed so the first
- * hover is as fast as the next. The extension runs them one slice per turn of the event loop, after the tree has
- * its first level, so requests that arrive meanwhile are not held up by the whole batch: a jump index is read
- * RULES_PER_TURN rules at a time; the Service chain owners are one slice, as the Service tree builds them.
+ * hover is as fast as the next. The analysis worker runs them one slice per turn of its event loop, so requests
+ * that arrive meanwhile wait for one slice at most: a jump index is read RULES_PER_TURN rules at a time; the
+ * Service chain owners are one slice, as the Service tree builds them.
  */
 
 import type { Analysis } from '../../core/analyze';
@@ -43,7 +43,7 @@ export function editorIndexSteps(analysis: Analysis): IndexStep[] {
   return steps;
 }
 
-/** Runs one slice per event-loop turn (setImmediate lets pending I/O, such as the editor's requests, go first). */
+/** Runs one slice per event-loop turn (setImmediate lets pending messages, such as the editor's requests, go first). */
 export function prepareEditorIndexes(analysis: Analysis, onError: (error: unknown) => void): void {
   const steps = editorIndexSteps(analysis);
   const next = () => {

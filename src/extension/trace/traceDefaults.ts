@@ -23,7 +23,8 @@ export const SOURCE_LABELS: Record<SourceKind, string> = {
 /** What the defaults are derived from. */
 export interface TraceSetting {
   routes: RouteEntry[];
-  ruleset?: Ruleset;
+  /** The pod CIDR found in kube-proxy's rules (clusterCidr), when there is one. */
+  clusterCidr?: string;
   /** The address meta.json gives for the node, when present. */
   nodeAddress?: string;
   /** Address used for "outside client" (a documentation address by default). */
@@ -73,7 +74,7 @@ export function defaultSources(setting: TraceSetting, service?: ServiceInfo): Re
   const podHere = bridge ? withLastOctet(bridge.prefix, bridge.prefix.endsWith('.100') ? 101 : 100) : localEndpoint?.ip;
   // A pod elsewhere: inside the cluster CIDR but outside this node's bridge subnet.
   let podElsewhere: string | undefined;
-  const cidr = clusterCidr(setting.ruleset);
+  const cidr = setting.clusterCidr;
   const base = cidr ? ipv4(cidr.split('/')[0]!) : undefined;
   if (base) {
     const bridgeParts = bridge ? ipv4(bridge.prefix) : undefined;

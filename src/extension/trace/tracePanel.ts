@@ -1,39 +1,43 @@
 /**
  * The trace panel host: one webview panel showing traces of one snapshot at a time. It serves the fixed HTML
- * shell, answers the webview's requests through panelMessages.ts, and runs the tracer. The webview's own code
- * is in webview/; the message types are in src/protocol/traceMessages.ts.
+ * shell, answers the webview's requests through panelMessages.ts, and has the analysis worker run the tracer.
+ * The webview's own code is in webview/; the message types are in src/protocol/traceMessages.ts.
  */
 
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { traceToMarkdown } from '../../core/explain/traceMarkdown';
 import type { Packet, TraceResult } from '../../core/trace/result';
-import { tracePacket } from '../../core/trace/tracePacket';
-import type { HostToWebview, TraceView } from '../../protocol/traceMessages';
+import type { HostToWebview, ServiceChoice, TraceView } from '../../protocol/traceMessages';
 import type { LoadedSnapshot } from '../snapshots/snapshotStore';
 import { panelHtml } from './panelHtml';
 import { handleWebviewMessage } from './panelMessages';
-import { fileOfTable, serviceChoices, traceSettingOf } from './traceSetting';
+import { fileOfTable } from './traceSetting';
 
 export interface PanelDeps {
   extensionUri: vscode.Uri;
   outsideClient(): string;
   log(message: string): void;
+  /** The analysis worker's tracer and the Service dropdown's choices, for a snapshot folder. */
+  trace(folder: string, packet: Packet): Promise<TraceResult>;
+  serviceChoices(folder: string, outsideClient: string): Promise<ServiceChoice[]>;
 }
 
 export class TracePanel implements vscode.Disposable {
   static #current: TracePanel | undefined;
   readonly #disposables: vscode.Disposable[] = [];
-  #view: TraceView;
+  /** The last view computed; undefined until the first trace is done. */
+  #view: TraceView | undefined;
+  /** The webview said `ready`, so a `show` posted now is received. */
+  #ready = false;
 
-  /** Shows the panel (creating it when needed) for a snapshot and traces `packet` at once. */
+  /** Shows the panel (creating it when needed) for a snapshot and traces `packet`; the view follows when traced. */
   static show(deps: PanelDeps, snapshot: LoadedSnapshot, packet: Packet): TracePanel {
     const existing = TracePanel.#current;
     if (existing) {
       existing.#snapshot = snapshot;
-      existing.#view = existing.traceView(packet);
       existing.panel.reveal(vscode.ViewColumn.Active);
-      void existing.post({ type: 'show', view: existing.#view });
+      void existing.showTrace(packet);
       return existing;
     }
     const panel = vscode.window.createWebviewPanel('kubeNetpath.trace', 'Kube Netpath Trace', vscode.ViewColumn.Active, {
@@ -59,7 +63,7 @@ export class TracePanel implements vscode.Disposable {
     packet: Packet,
   ) {
     this.#snapshot = snapshot;
-    this.#view = this.traceView(packet);
+    void this.showTrace(packet);
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'netpath.svg');
     const webview = panel.webview;
     webview.html = panelHtml({
@@ -73,19 +77,23 @@ export class TracePanel implements vscode.Disposable {
         const reply = await handleWebviewMessage(
           message,
           {
-            trace: (next) => {
-              this.#view = this.traceView(next);
-              return this.#view;
+            trace: async (next) => {
+              const view = await this.traceView(next);
+              this.#view = view;
+              return view;
             },
             openRule: async ({ table, line, file: stepFile }) => {
               // Open Rule itself refuses anything but a snapshot rule file, so a file name from the page is safe here.
-              const file = stepFile ?? fileOfTable(this.#snapshot.analysis?.mode ?? 'none', table);
+              const file = stepFile ?? fileOfTable(this.#snapshot.summary?.mode ?? 'none', table);
               await vscode.commands.executeCommand('kubeNetpath.openRule', { snapshotId: this.#snapshot.id, file, line });
               return true;
             },
             copyMarkdown: async () => this.copyMarkdown(),
           },
-          () => ({ type: 'show', view: this.#view }),
+          () => {
+            this.#ready = true;
+            return this.#view && { type: 'show', view: this.#view };
+          },
         );
         if (reply) await this.post(reply);
       }),
@@ -94,23 +102,35 @@ export class TracePanel implements vscode.Disposable {
   }
 
   get result(): TraceResult | null {
-    return this.#view.result;
+    return this.#view?.result ?? null;
   }
 
   /** Copies the current trace as Markdown; false when there is no trace yet. */
   async copyMarkdown(): Promise<boolean> {
-    if (!this.#view.result) throw new Error('There is no trace to copy yet.');
-    await vscode.env.clipboard.writeText(traceToMarkdown(this.#view.result, this.#snapshot.name));
+    const result = this.#view?.result;
+    if (!result) throw new Error('There is no trace to copy yet.');
+    await vscode.env.clipboard.writeText(traceToMarkdown(result, this.#snapshot.name));
     return true;
   }
 
-  private traceView(packet: Packet): TraceView {
-    const analysis = this.#snapshot.analysis;
-    const base = { snapshotName: this.#snapshot.name, packet };
-    if (!analysis) return { ...base, services: [], result: null, error: this.#snapshot.error ?? 'The snapshot could not be read.' };
-    const services = serviceChoices(analysis, traceSettingOf(analysis, this.deps.outsideClient()));
+  /** Traces a packet and shows it, once the webview is ready for it. */
+  private async showTrace(packet: Packet): Promise<void> {
+    const snapshot = this.#snapshot;
+    const view = await this.traceView(packet);
+    // A later show for another snapshot wins over a trace that finishes after it.
+    if (snapshot !== this.#snapshot) return;
+    this.#view = view;
+    if (this.#ready) await this.post({ type: 'show', view });
+  }
+
+  private async traceView(packet: Packet): Promise<TraceView> {
+    const snapshot = this.#snapshot;
+    const base = { snapshotName: snapshot.name, packet };
+    if (!snapshot.summary) return { ...base, services: [], result: null, error: snapshot.error ?? 'The snapshot could not be read.' };
+    let services: ServiceChoice[] = [];
     try {
-      return { ...base, services, result: tracePacket(analysis, packet), error: null };
+      services = await this.deps.serviceChoices(snapshot.folder, this.deps.outsideClient());
+      return { ...base, services, result: await this.deps.trace(snapshot.folder, packet), error: null };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.deps.log(`Trace of ${packet.src} → ${packet.dst}:${packet.dport}/${packet.proto} failed: ${error instanceof Error ? error.stack ?? message : message}`);

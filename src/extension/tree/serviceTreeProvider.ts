@@ -1,6 +1,7 @@
 /**
  * The vscode side of the Kube Netpath tree: turns the plain descriptions of treeModel.ts into TreeItems and
- * fires a change when snapshots, hosts or the filter change. Children are computed only when VS Code asks.
+ * fires a change when snapshots, hosts or the filter change. Children are computed only when VS Code asks, and
+ * the Services among them are completed from the analysis worker first.
  */
 
 import * as vscode from 'vscode';
@@ -45,8 +46,32 @@ export class ServiceTreeProvider implements vscode.TreeDataProvider<TreeElement>
     return this.#state;
   }
 
-  getChildren(element?: TreeElement): TreeElement[] {
-    return childrenOf(this.state(), element);
+  /**
+   * The children of an element. A filter is matched by the analysis (it searches endpoints, which the host
+   * holds only for Services it showed), and the Services about to be shown get their details first.
+   */
+  async getChildren(element?: TreeElement): Promise<TreeElement[]> {
+    const state = this.state();
+    if (state.filter) {
+      await Promise.all(
+        state.snapshots.map(async (snapshot) => {
+          const loaded = this.store.get(snapshot.id);
+          if (loaded?.services && snapshot.matching?.filter !== state.filter) {
+            snapshot.matching = { filter: state.filter, indexes: await this.store.matching(loaded, state.filter) };
+          }
+        }),
+      );
+    }
+    const children = childrenOf(state, element);
+    const wanted = new Map<string, number[]>();
+    for (const child of children) if (child.kind === 'service') wanted.set(child.snapshotId, [...(wanted.get(child.snapshotId) ?? []), child.index]);
+    await Promise.all(
+      [...wanted].map(async ([id, indexes]) => {
+        const loaded = this.store.get(id);
+        if (loaded) await this.store.ensureDetails(loaded, indexes);
+      }),
+    );
+    return children;
   }
 
   getTreeItem(element: TreeElement): vscode.TreeItem {

@@ -4,7 +4,6 @@
  * serviceTreeProvider.ts only turns these descriptions into TreeItems. No vscode import here, so it is unit-tested.
  */
 
-import { formatDiagnostic } from '../../core/diagnostics';
 import type { PathNode, ServiceInfo, ServiceTree } from '../../core/services/model';
 import { formatShare } from '../../core/explain/markdown';
 import type { LoadedSnapshot } from '../snapshots/snapshotStore';
@@ -20,23 +19,22 @@ export interface TreeSnapshot {
   error: string | null;
   /** Node-level diagnostics worth a warning (missing files, parse problems), already sentences. */
   warnings: string[];
+  /**
+   * The Services a filter matches, when they were asked of the analysis (whose Services know their endpoints);
+   * without it the filter is applied to the Services here.
+   */
+  matching?: { filter: string; indexes: number[] };
 }
-
-/** At most this many parse diagnostics show under a snapshot; the rest are counted. */
-const MAX_DIAGNOSTICS = 10;
 
 /** What the tree shows of a loaded snapshot: its Service tree, and its files' first problems as sentences. */
 export function toTreeSnapshot(loaded: LoadedSnapshot): TreeSnapshot {
-  const serious = loaded.analysis?.diagnostics.filter((diagnostic) => diagnostic.severity !== 'info') ?? [];
-  const warnings = serious.slice(0, MAX_DIAGNOSTICS).map(formatDiagnostic);
-  if (serious.length > MAX_DIAGNOSTICS) warnings.push(`… and ${serious.length - MAX_DIAGNOSTICS} more problems in the files`);
   return {
     id: loaded.id,
     name: loaded.name,
     folder: loaded.folder,
-    services: loaded.analysis?.services ?? null,
+    services: loaded.services,
     error: loaded.error,
-    warnings,
+    warnings: loaded.summary?.problems ?? [],
   };
 }
 
@@ -75,7 +73,8 @@ export interface TreeState {
   filter: string;
 }
 
-function serviceMatches(service: ServiceInfo, filter: string): boolean {
+/** Whether a Service's id, addresses, NodePort or endpoints contain the (lower-case) filter. */
+export function serviceMatches(service: ServiceInfo, filter: string): boolean {
   if (!filter) return true;
   const haystack = [
     service.id,
@@ -105,9 +104,10 @@ function visibleIndex(snapshot: TreeSnapshot, filter: string): VisibleIndex {
   if (!index) {
     index = { all: [], byNamespace: new Map() };
     const services = snapshot.services?.services ?? [];
+    const matched = filter && snapshot.matching?.filter === filter ? new Set(snapshot.matching.indexes) : undefined;
     for (let i = 0; i < services.length; i++) {
       const service = services[i]!;
-      if (!serviceMatches(service, filter)) continue;
+      if (matched ? !matched.has(i) : !serviceMatches(service, filter)) continue;
       index.all.push(i);
       const list = index.byNamespace.get(service.namespace);
       if (list) list.push(i);
