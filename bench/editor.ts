@@ -98,6 +98,8 @@ async function main(): Promise<void> {
     ['iptables-save.txt opens 1 s later: VS Code splits it into lines (not ours)', summary(all.map((each) => each.documentOpenMs))],
     [`CodeLens request on open (the text sent to the worker, ${first.codeLenses} lenses)`, summary(all.map((each) => each.codeLensesMs ?? Number.NaN))],
     ['  longest host stall during it', summary(all.map((each) => each.codeLensStallMs ?? Number.NaN))],
+    [`outline request on open (${first.outlineChains} chains)`, summary(all.map((each) => each.outlineMs ?? Number.NaN))],
+    ['  longest host stall during it', summary(all.map((each) => each.outlineStallMs ?? Number.NaN))],
   ];
   for (const kind of HOVER_KINDS) {
     rows.push([`**first hover**, 0.5 s after the file opened, at ${LABELS[kind]}`, summary(warm.get(kind)!.map((each) => each.firstHovers[0]!.ms))]);

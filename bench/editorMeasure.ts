@@ -139,11 +139,13 @@ async function main(): Promise<void> {
   const document = documentOpen.value;
   const targets = findTargets(document);
   stalls.read();
-  // When the file opens, VS Code asks for its CodeLenses (and outline) at once; that first question sends the
+  // When the file opens, VS Code asks for its CodeLenses and its outline at once; the first question sends the
   // document's text to the worker. A cold run hovers before it, so the first hover sends it.
   const ask = <T>(question: (ref: DocumentRef) => Promise<T>) => askAboutDocument(analysis, document, document.ref, question);
   const codeLenses = cold ? undefined : await elapsed(() => ask((ref) => analysis.call('codeLenses', dir, ref)));
   const codeLensStallMs = cold ? null : stalls.read();
+  const outline = cold ? undefined : await elapsed(() => ask((ref) => analysis.call('outline', dir, ref)));
+  const outlineStallMs = cold ? null : stalls.read();
 
   if (!cold) await pause(HOVER_AFTER_MS);
   stalls.read();
@@ -177,6 +179,9 @@ async function main(): Promise<void> {
     codeLensesMs: codeLenses?.ms ?? null,
     codeLenses: codeLenses?.value.length ?? null,
     codeLensStallMs,
+    outlineMs: outline?.ms ?? null,
+    outlineChains: outline ? outline.value.reduce((sum, table) => sum + table.chains.length, 0) : null,
+    outlineStallMs,
     firstHovers,
     repeatedHovers,
     otherServiceHovers,

@@ -28,6 +28,10 @@ export interface EditorMeasurement {
   codeLensesMs: number | null;
   codeLenses: number | null;
   codeLensStallMs: number | null;
+  /** The outline (document symbols) request on open, and the chains it lists; null in a cold run. */
+  outlineMs: number | null;
+  outlineChains: number | null;
+  outlineStallMs: number | null;
   /** Hovers in order: the first of each kind, then each again, then each on another Service. */
   firstHovers: HoverTiming[];
   repeatedHovers: HoverTiming[];
