@@ -1,8 +1,8 @@
 /**
- * The parsed Ruleset behind an open iptables-save document, and the hover built on it, without vscode (so the
- * editor benchmark and tests run the same code as the hover provider). A document whose text is exactly what
- * the snapshot's analysis parsed uses the analysis's Ruleset; only an edited or foreign document is parsed on
- * its own, once per version. Turning explanations into vscode Hovers stays in languageFeatures.ts.
+ * The parsed Ruleset behind an open iptables-save document, and the hover built on it; the analysis worker
+ * (analysisBackend.ts) answers the editor's questions with these. A document whose text is exactly what the
+ * snapshot's analysis parsed uses the analysis's Ruleset; only an edited or foreign document is parsed on its
+ * own, once per version. Turning explanations into vscode Hovers stays in languageFeatures.ts.
  */
 
 import type { Analysis } from '../../core/analyze';
