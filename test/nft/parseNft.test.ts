@@ -274,6 +274,33 @@ test('lines read in place give the same ruleset and diagnostics as the tokenizer
   );
 });
 
+test('an element list read line by line gives the elements and diagnostics of the list read whole', () => {
+  const items = [
+    '10.96.0.10 . udp . 53 : goto service-a', '10.96.0.1 . tcp . 443 : goto service-b', 'tcp . 30080 : goto external-c',
+    '10.0.0.1 comment "ns/svc:port" : goto reject-chain', '10.0.0.2 . tcp . 80 : drop', '10.0.0.0/8', '1.2.3.4-1.2.3.9',
+    'a :', '{', '}', ';', '"q"', 'x . y', '10.0.0.3 timeout 10s expires 9s', '"unclosed',
+  ];
+  const separators = [', ', ',\n\t\t\t', ' ', '\n\t\t\t', ',\n'];
+  const body = fc.array(fc.tuple(fc.constantFrom(...items), fc.constantFrom(...separators)), { maxLength: 20 }).map((parts) => parts.map(([item, separator]) => item + separator).join(''));
+  const ending = fc.constantFrom(' }', ' }\n', ' } ;', ' } extra', '\n\t\t}', '');
+  fc.assert(
+    fc.property(body, ending, (elements, end) => {
+      const text = (keyword: string) =>
+        ['table ip t {', '\tmap m {', '\t\ttype ipv4_addr . inet_proto . inet_service : verdict', `\t\t${keyword} = { ${elements}${end}`, '\t}', '}'].join('\n');
+      // A quoted keyword reads the same for nft's grammar here, but keeps the list whole until it closes.
+      const streamed = parseNft(text('elements'));
+      const whole = parseNft(text('"elements"'));
+      assert.deepEqual(streamed.value, whole.value);
+      assert.deepEqual(streamed.diagnostics, whole.diagnostics);
+    }),
+    { numRuns: 3000 },
+  );
+  const big = ['table ip t {', '\tmap m {', '\t\ttype ipv4_addr . inet_proto . inet_service : verdict'];
+  big.push(`\t\telements = { ${Array.from({ length: 200_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} . tcp . 80 : goto s`).join(',\n\t\t\t')} }`, '\t}', '}');
+  const { value } = parseNft(big.join('\n'));
+  assert.equal(value.tables[0].sets[0].elements.length, 200_000, 'a list longer than the argument limit of push(...list)');
+});
+
 test('priority names resolve per family', () => {
   assert.equal(resolvePriority('dstnat - 10', 'ip'), -110);
   assert.equal(resolvePriority('srcnat + 5', 'inet'), 105);

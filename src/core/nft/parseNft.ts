@@ -6,7 +6,7 @@
  */
 
 import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
-import type { NftBaseChainInfo, NftChain, NftRule, NftRuleset, NftSet, NftTable } from './model';
+import type { NftBaseChainInfo, NftChain, NftRule, NftRuleset, NftSet, NftSetElement, NftTable } from './model';
 import { braceBalance, joinTokens, tokenizeLine, type NftToken } from './nftTokens';
 import { parseNftJson } from './parseNftJson';
 import { parseElementTokens, parseRuleTokens } from './parseNftRule';
@@ -50,6 +50,20 @@ interface Pending {
   handle?: number;
   /** Open braces so far; kept as a running count so long element lists stay linear. */
   depth: number;
+  /** For `elements = { … }` of a set or map: elements read so far, so a 10,000-line list is never held as tokens. */
+  elements?: ElementStream;
+}
+
+interface ElementStream {
+  set: NftSet;
+  /** Where the statement's first line starts in the text, to read it again if it ends in an unusual way. */
+  start: number;
+  /** The `elements = {` tokens have been read past. */
+  flushed: boolean;
+  /** A `;` appeared: the statement is split there, as the tokenizer path does, and nothing is read ahead. */
+  semicolon: boolean;
+  elements: NftSetElement[];
+  bad: { line: number; text: string }[];
 }
 
 export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset> {
@@ -97,12 +111,16 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
     if (unclosedQuote) report(lineNumber, 'warning', 'a quote is not closed; the string runs to the end of the line');
     if (pending) {
       for (const token of tokens) pending.tokens.push(token);
-      if (lineText) pending.texts.push(lineText);
+      if (lineText && !pending.elements) pending.texts.push(lineText);
       if (handle !== undefined) pending.handle = handle;
       pending.depth += braceBalance(tokens);
+      if (pending.elements && !pending.elements.semicolon && hasSemicolon(tokens)) pending.elements.semicolon = true;
       if (pending.depth <= 0) {
-        statement(pending);
+        if (pending.elements?.flushed) finishElements(pending, end);
+        else statement(pending);
         pending = undefined;
+      } else {
+        readElements(pending);
       }
       continue;
     }
@@ -119,8 +137,13 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
     }
     if (openBlock(frame, tokens, lineNumber)) continue;
     const current: Pending = { tokens, texts: [lineText], line: lineNumber, handle, depth: braceBalance(tokens) };
-    if (current.depth > 0) pending = current;
-    else statement(current);
+    if (current.depth > 0) {
+      pending = current;
+      if (frame.kind === 'set' && isWord(tokens[0], 'elements') && isWord(tokens[1], '=') && isWord(tokens[2], '{')) {
+        current.elements = { set: frame.set, start, flushed: false, semicolon: hasSemicolon(tokens), elements: [], bad: [] };
+        readElements(current);
+      }
+    } else statement(current);
   }
 
   if (pending) report(pending.line, 'error', 'the statement that starts here is not closed before the end of the file');
@@ -187,6 +210,49 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
     const chain = newChain(name, line, source);
     frame.table.chains.push(chain);
     stack.push({ kind: 'chain', table: frame.table, chain });
+  }
+
+  /**
+   * After a line of `elements = { … }`: when the tokens so far end with a comma between elements, they are whole
+   * elements, read now and dropped. Splitting the list at its commas reads the same elements as reading it whole.
+   */
+  function readElements(current: Pending): void {
+    const stream = current.elements;
+    if (!stream) return;
+    const last = current.tokens[current.tokens.length - 1];
+    if (stream.semicolon || current.depth !== 1 || !isWord(last, ',')) return;
+    const { elements, bad } = parseElementTokens(stream.flushed ? current.tokens : current.tokens.slice(3));
+    for (const element of elements) stream.elements.push(element);
+    for (const entry of bad) stream.bad.push(entry);
+    current.tokens = [];
+    stream.flushed = true;
+  }
+
+  /** The closing line of an element list read as it came: the last elements, then the set gets them all. */
+  function finishElements(current: Pending, end: number): void {
+    const stream = current.elements!;
+    const last = current.tokens[current.tokens.length - 1];
+    if (stream.semicolon || !isWord(last, '}')) {
+      // An unusual ending (`;` or more text after the list): read the statement again from its first line.
+      statement({ ...current, tokens: tokensBetween(stream.start, end, current.line), elements: undefined });
+      return;
+    }
+    const rest = parseElementTokens(current.tokens.slice(0, -1));
+    const { set } = stream;
+    for (const element of [stream.elements, rest.elements]) for (const entry of element) set.elements.push(entry);
+    for (const entry of [...stream.bad, ...rest.bad]) report(entry.line, 'warning', `${set.kind} ${set.name}: element not understood: "${shorten(entry.text)}"`);
+  }
+
+  /** Tokens of the lines from `start` to `end` of the text, the first being line `line`, as the main loop read them. */
+  function tokensBetween(start: number, end: number, line: number): NftToken[] {
+    const tokens: NftToken[] = [];
+    source
+      .slice(start, end)
+      .split('\n')
+      .forEach((text, index) => {
+        if (text.length <= MAX_NFT_LINE_CHARS) for (const token of tokenizeLine(text, line + index).tokens) tokens.push(token);
+      });
+    return tokens;
   }
 
   function close(frame: Frame, line: number): void {
@@ -356,7 +422,7 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
           return;
         }
         const { elements, bad } = parseElementTokens(rest.slice(2, -1));
-        set.elements.push(...elements);
+        for (const element of elements) set.elements.push(element);
         for (const entry of bad) report(entry.line, 'warning', `${set.kind} ${set.name}: element not understood: "${shorten(entry.text)}"`);
         return;
       }
@@ -367,6 +433,14 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
 
 /** Statements that configure a chain rather than add a rule to it; they take the full path. */
 const CHAIN_HEADER_WORDS = ['type', 'policy', 'devices', 'comment'];
+function hasSemicolon(tokens: NftToken[]): boolean {
+  return tokens.some((token) => isWord(token, ';'));
+}
+
+function isWord(token: NftToken | undefined, word: string): boolean {
+  return token !== undefined && !token.quoted && token.text === word;
+}
+
 /** A chain name with nothing the tokenizer would split it at. */
 const PLAIN_NAME = /^[^\s{},;]+$/;
 /** What follows the `#` of a line nft printed with `-a`. */
