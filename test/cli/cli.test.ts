@@ -124,3 +124,11 @@ test('--json escapes C1 controls and bidirectional overrides, and still parses b
   assert.match(run.stdout, /\\u009b31m \\u202eevil/);
   assert.ok(JSON.parse(run.stdout).outcomes[0].steps.at(-1).rule.includes(comment));
 });
+
+test('a reader that closes the pipe early ends the command quietly, with exit code 0', () => {
+  // `true` exits without reading, long before node has started: every write netpath makes meets a closed pipe.
+  const sample = resolve(root, 'samples', 'minikube-seed001');
+  const piped = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${cli}" services "${sample}" --json | true`], { encoding: 'utf8' });
+  assert.equal(piped.stderr, '');
+  assert.equal(piped.status, 0);
+});
