@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeSnapshot, type Analysis } from '../../src/core/analyze';
 import { jumpCount, jumpsTo, prepareJumpIndex, ruleAtLine } from '../../src/core/explain/explainIptables';
-import { servicesAtAddress, servicesOfChain, servicesWithEndpoint } from '../../src/core/explain/serviceLookup';
+import { prepareEndpointLookup, servicesAtAddress, servicesOfChain, servicesWithEndpoint } from '../../src/core/explain/serviceLookup';
 import type { PathNode, ServiceInfo } from '../../src/core/services/model';
 import { DocumentRulesets, explainIptablesDocumentAt, type RuleDocument } from '../../src/extension/language/iptablesDocuments';
 import { editorIndexSteps } from '../../src/extension/snapshots/editorIndexes';
@@ -152,8 +152,29 @@ test('Service lookups by chain, address and endpoint agree with a scan of every 
         );
       }
     }
+    // The endpoint lookup built a Service at a time, as the background steps build it in bigger slices.
+    const sliced = analyzeSnapshot(analysis.snapshot).services;
+    let turns = 0;
+    while (!prepareEndpointLookup(sliced, 1)) turns++;
+    assert.equal(turns, Math.max(0, sliced.services.length - 1));
+    for (const [index, service] of sliced.services.entries()) {
+      for (const endpoint of service.endpoints) {
+        assert.deepEqual(
+          servicesWithEndpoint(sliced, endpoint.ip).map((each) => each.id),
+          sliced.services.filter((each) => each.endpoints.some((other) => other.ip === endpoint.ip)).map((each) => each.id),
+          `${name}: Services with endpoint ${endpoint.ip}, Service ${index}`,
+        );
+      }
+    }
     assert.deepEqual(servicesOfChain(tree, 'KUBE-SVC-NOTACHAIN0000000'), []);
     assert.deepEqual(servicesAtAddress(tree, '192.0.2.254', undefined), []);
+  }
+});
+
+test('Services are indexed by endpoint ahead of time only in the modes whose hovers ask for it', async () => {
+  for (const { name, analysis } of await fixtures('iptables-', 'ipvs-', 'nft-')) {
+    const steps = editorIndexSteps(analysis).map((step) => step.name);
+    assert.equal(steps.includes('Service endpoints'), analysis.mode === 'ipvs' || analysis.mode === 'nftables', `${name} (${analysis.mode})`);
   }
 });
 

@@ -4,6 +4,9 @@ import { clusterCidr, defaultPacket, defaultSources, destinationFor, nodeAddress
 import { fileOfTable, serviceChoices, traceSettingOf } from '../../src/extension/trace/traceSetting';
 import { tracePacket } from '../../src/core/trace/tracePacket';
 import { summaryOf } from '../../src/extension/analysis/analysisBackend';
+import { analyzeSnapshot } from '../../src/core/analyze';
+import { readSnapshotFolder } from '../../src/node/snapshotFolder';
+import { join } from 'node:path';
 import { loadShop } from './helpers';
 
 test('sources come from the local routes and the cluster CIDR in the rules', async () => {
@@ -63,4 +66,18 @@ test('trace steps open in the file of their mode', () => {
   assert.equal(fileOfTable('ipvs', 'ipvs'), 'ipvsadm.txt');
   assert.equal(fileOfTable('ipvs', 'nat'), 'iptables-save.txt');
   assert.equal(fileOfTable('nftables', 'ip kube-proxy'), 'nft.txt');
+});
+
+test('the summary leaves kube-ipvs0\'s addresses out of the routes, and the defaults do not change', async () => {
+  const analysis = analyzeSnapshot(await readSnapshotFolder(join(import.meta.dirname, '../../samples/ipvs-seed003')));
+  const all = analysis.routes!.entries;
+  assert.ok(all.some((entry) => entry.device === 'kube-ipvs0'), 'the sample binds Service addresses to kube-ipvs0');
+  const summary = summaryOf(analysis);
+  assert.ok(summary.routes.length < all.length);
+  assert.ok(summary.routes.every((entry) => entry.device !== 'kube-ipvs0'));
+  const full = { ...traceSettingOf(summary), routes: all };
+  for (const service of analysis.services.services.slice(0, 20)) {
+    assert.deepEqual(defaultSources(traceSettingOf(summary), service), defaultSources(full, service), service.id);
+    assert.deepEqual(destinationFor(service, 'NodePort', traceSettingOf(summary)), destinationFor(service, 'NodePort', full), service.id);
+  }
 });

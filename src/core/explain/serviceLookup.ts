@@ -13,7 +13,14 @@ import { escapeMarkdown, formatShare, inlineCode } from './markdown';
 type ServicesByKey = Map<string, ServiceInfo[]>;
 
 const byAddress = new WeakMap<ServiceTree, ServicesByKey>();
-const byEndpoint = new WeakMap<ServiceTree, ServicesByKey>();
+
+/** The endpoint index of a tree, filled Service by Service; `next` is the first Service not read yet. */
+interface EndpointIndexBuild {
+  index: ServicesByKey;
+  next: number;
+}
+
+const byEndpoint = new WeakMap<ServiceTree, EndpointIndexBuild>();
 
 function remember(map: ServicesByKey, key: string, service: ServiceInfo): void {
   const list = map.get(key);
@@ -37,17 +44,25 @@ function addressIndex(tree: ServiceTree): ServicesByKey {
 }
 
 /**
- * Endpoint IP → Services. It reads every Service's endpoints, which the iptables tree computes only when asked,
- * so it is built on the first question about an endpoint (IPVS and nftables hovers), never ahead of time.
+ * Reads about `budget` more Services into the endpoint index (endpoint IP → Services); true once every Service is
+ * in. It reads each Service's endpoints, which the iptables and IPVS trees compute only when asked (about 0.2 ms a
+ * Service on a big node), so it is built in slices ahead of time or on the first question about an endpoint.
  */
-function endpointIndex(tree: ServiceTree): ServicesByKey {
-  let index = byEndpoint.get(tree);
-  if (!index) {
-    index = new Map();
-    for (const service of tree.services) for (const endpoint of service.endpoints) remember(index, endpoint.ip, service);
-    byEndpoint.set(tree, index);
+function advanceEndpointIndex(tree: ServiceTree, budget: number): EndpointIndexBuild {
+  let build = byEndpoint.get(tree);
+  if (!build) byEndpoint.set(tree, (build = { index: new Map(), next: 0 }));
+  const services = tree.services;
+  const end = Math.min(services.length, build.next + budget);
+  for (; build.next < end; build.next++) {
+    const service = services[build.next]!;
+    for (const endpoint of service.endpoints) remember(build.index, endpoint.ip, service);
   }
-  return index;
+  return build;
+}
+
+/** Reads about `budget` more Services into the endpoint lookup, so a first IPVS or nftables endpoint hover does not pay for all; true when done. */
+export function prepareEndpointLookup(tree: ServiceTree, budget = Infinity): boolean {
+  return advanceEndpointIndex(tree, budget).next >= tree.services.length;
 }
 
 /**
@@ -85,7 +100,7 @@ export function servicesAtAddress(services: ServiceTree | undefined, ip: string,
 /** Services that have ip (and port, when given) among their endpoints. */
 export function servicesWithEndpoint(services: ServiceTree | undefined, ip: string, port?: number): ServiceInfo[] {
   if (!services) return [];
-  return (endpointIndex(services).get(ip) ?? []).filter((service) =>
+  return (advanceEndpointIndex(services, Infinity).index.get(ip) ?? []).filter((service) =>
     service.endpoints.some((endpoint) => endpoint.ip === ip && (port === undefined || endpoint.port === port)),
   );
 }

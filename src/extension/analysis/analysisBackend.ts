@@ -20,7 +20,7 @@ import type { ServiceChoice } from '../../protocol/traceMessages';
 import { DocumentRulesets, explainIptablesDocumentAt, type RuleDocument } from '../language/iptablesDocuments';
 import { chainAt, chainDefinition, chainReferences, outline, serviceChainLines, type LineSpan, type OutlineTable } from '../language/ruleNavigation';
 import { prepareEditorIndexes } from '../snapshots/editorIndexes';
-import { clusterCidr } from '../trace/traceDefaults';
+import { clusterCidr, routesForDefaults } from '../trace/traceDefaults';
 import { serviceChoices, traceSettingOf } from '../trace/traceSetting';
 import { serviceMatches } from '../tree/treeModel';
 import type { AnalysisAnswers, DocumentRef, ServiceDetails, ServiceHeader, ServiceLens, SnapshotSummary } from './analysisProtocol';
@@ -60,7 +60,7 @@ export function summaryOf(analysis: Analysis): SnapshotSummary {
     diagnosticCount: analysis.diagnostics.length,
     warnings: [...analysis.services.warnings],
     services: analysis.services.services.map(header),
-    routes: analysis.routes?.entries ?? [],
+    routes: routesForDefaults(analysis.routes?.entries ?? []),
     ...(analysis.iptables ? { clusterCidr: clusterCidr(analysis.iptables) } : {}),
   };
 }

@@ -31,7 +31,7 @@ export interface SnapshotSummary {
   /** Node-wide findings of the Service tree. */
   warnings: string[];
   services: ServiceHeader[];
-  /** route-local.txt's entries, for the trace defaults. */
+  /** route-local.txt's entries the trace defaults read (routesForDefaults: kube-ipvs0's are left out). */
   routes: RouteEntry[];
   /** The pod CIDR kube-proxy's rules name, for the trace defaults. */
   clusterCidr?: string;

@@ -7,10 +7,13 @@
 
 import type { Analysis } from '../../core/analyze';
 import { prepareJumpIndex } from '../../core/explain/explainIptables';
-import { prepareAddressLookup, prepareChainLookup } from '../../core/explain/serviceLookup';
+import { prepareAddressLookup, prepareChainLookup, prepareEndpointLookup } from '../../core/explain/serviceLookup';
 
 /** About this many rules are indexed per turn: a few milliseconds, so the editor's requests wait little. */
 const RULES_PER_TURN = 20_000;
+
+/** About this many Services' endpoints are indexed per turn (their details are computed then: ~0.2 ms each). */
+const SERVICES_PER_TURN = 200;
 
 export interface IndexStep {
   name: string;
@@ -36,6 +39,10 @@ export function editorIndexSteps(analysis: Analysis): IndexStep[] {
     { name: 'Service chains', run: () => (prepareChainLookup(analysis.services, someServiceChain(analysis)), true) },
     { name: 'Service addresses', run: () => (prepareAddressLookup(analysis.services), true) },
   ];
+  // IPVS and nftables hovers look Services up by endpoint; iptables hovers never do, so its Services stay unexpanded.
+  if (analysis.mode === 'ipvs' || analysis.mode === 'nftables') {
+    steps.push({ name: 'Service endpoints', run: () => prepareEndpointLookup(analysis.services, SERVICES_PER_TURN) });
+  }
   const ruleset = analysis.iptables;
   if (ruleset) {
     for (const table of ruleset.tables.keys()) steps.push({ name: `${table} jumps`, run: () => prepareJumpIndex(ruleset, table, RULES_PER_TURN) });

@@ -44,6 +44,14 @@ function withLastOctet(ip: string, last: number): string {
   return `${parts[0]}.${parts[1]}.${parts[2]}.${last}`;
 }
 
+/**
+ * The routes the defaults read: all but kube-ipvs0's, which holds one address per Service in IPVS mode (10,000
+ * entries on a big node) and is never a node or pod address.
+ */
+export function routesForDefaults(routes: RouteEntry[]): RouteEntry[] {
+  return routes.filter((entry) => entry.device !== 'kube-ipvs0');
+}
+
 /** The node's own address: meta.json's, else the first local address on a real interface. */
 export function nodeAddress(setting: TraceSetting): string | undefined {
   if (setting.nodeAddress && ipv4(setting.nodeAddress)) return setting.nodeAddress;
