@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { parseNft, resolvePriority } from '../../src/core/nft/parseNft';
-import { findChain, findSet, type NftExpr } from '../../src/core/nft/model';
+import { chainsByName, findChain, findSet, type NftExpr } from '../../src/core/nft/model';
 
 // nft.txt files below are what `nft list ruleset` printed after the ruleset was loaded into a network
 // namespace (test/fixtures/nft-sources/capture.sh), so their format is nft's own.
@@ -299,6 +299,19 @@ test('an element list read line by line gives the elements and diagnostics of th
   big.push(`\t\telements = { ${Array.from({ length: 200_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} . tcp . 80 : goto s`).join(',\n\t\t\t')} }`, '\t}', '}');
   const { value } = parseNft(big.join('\n'));
   assert.equal(value.tables[0].sets[0].elements.length, 200_000, 'a list longer than the argument limit of push(...list)');
+});
+
+test('chains by name: the map the parser fills is the one lookups get, the later of two same-named chains wins', () => {
+  const { value, diagnostics } = parseNft('table ip t {\n\tchain a {\n\t\tdrop\n\t}\n\tchain b {\n\t}\n\tchain a {\n\t\taccept\n\t}\n}\n');
+  const [table] = value.tables;
+  const map = chainsByName(table);
+  assert.equal(chainsByName(table), map);
+  assert.deepEqual([...map.keys()], ['a', 'b']);
+  assert.equal(map.get('a'), table.chains[2]);
+  assert.equal(map.get('a')!.rules[0].text, 'accept');
+  assert.deepEqual(diagnostics.map((diagnostic) => [diagnostic.line, diagnostic.message]), [[7, 'chain a appears twice in the table']]);
+  const copy = { ...table, chains: table.chains.slice(0, 2) };
+  assert.equal(chainsByName(copy).get('a'), table.chains[0], 'a table the parser did not fill gets its own map');
 });
 
 test('priority names resolve per family', () => {

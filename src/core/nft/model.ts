@@ -132,6 +132,22 @@ export interface NftRule {
   exprs: NftExpr[];
 }
 
+const chainMaps = new WeakMap<NftTable, Map<string, NftChain>>();
+
+/**
+ * The table's chains by name, one map per table shared by everyone who looks chains up (the parser fills it as it
+ * declares them; for other tables it is built on the first call). Where a name appears twice, the later chain wins.
+ * The table's chains must not change after the first call.
+ */
+export function chainsByName(table: NftTable): Map<string, NftChain> {
+  let map = chainMaps.get(table);
+  if (map === undefined) {
+    map = new Map(table.chains.map((chain) => [chain.name, chain]));
+    chainMaps.set(table, map);
+  }
+  return map;
+}
+
 /** The chain with this name in the table, if any. */
 export function findChain(table: NftTable, name: string): NftChain | undefined {
   return table.chains.find((chain) => chain.name === name);

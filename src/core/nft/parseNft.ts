@@ -6,7 +6,7 @@
  */
 
 import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
-import type { NftBaseChainInfo, NftChain, NftRule, NftRuleset, NftSet, NftSetElement, NftTable } from './model';
+import { chainsByName, type NftBaseChainInfo, type NftChain, type NftRule, type NftRuleset, type NftSet, type NftSetElement, type NftTable } from './model';
 import { braceBalance, joinTokens, tokenizeLine, type NftToken } from './nftTokens';
 import { parseNftJson } from './parseNftJson';
 import { parseElementTokens, parseRuleTokens } from './parseNftRule';
@@ -38,7 +38,7 @@ export function resolvePriority(text: string, family: string): number | undefine
 
 type Frame =
   | { kind: 'top' }
-  | { kind: 'table'; table: NftTable; chainNames: Set<string> }
+  | { kind: 'table'; table: NftTable; chainNames: Map<string, NftChain> }
   | { kind: 'chain'; table: NftTable; chain: NftChain }
   | { kind: 'set'; table: NftTable; set: NftSet }
   | { kind: 'skip'; depth: number };
@@ -206,8 +206,8 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
 
   function openChain(frame: Extract<Frame, { kind: 'table' }>, name: string, line: number): void {
     if (frame.chainNames.has(name)) report(line, 'warning', `chain ${name} appears twice in the table`);
-    frame.chainNames.add(name);
     const chain = newChain(name, line, source);
+    frame.chainNames.set(name, chain);
     frame.table.chains.push(chain);
     stack.push({ kind: 'chain', table: frame.table, chain });
   }
@@ -286,7 +286,7 @@ export function parseNft(text: string, file = 'nft.txt'): ParseResult<NftRuleset
       }
       const table: NftTable = { family, name, line, endLine: line, flags: [], chains: [], sets: [], objects: [] };
       ruleset.tables.push(table);
-      stack.push({ kind: 'table', table, chainNames: new Set() });
+      stack.push({ kind: 'table', table, chainNames: chainsByName(table) });
       return true;
     }
     if (frame.kind === 'table' && (keyword === 'chain' || keyword === 'set' || keyword === 'map') && names.length === 1) {

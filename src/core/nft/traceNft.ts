@@ -8,7 +8,7 @@
 
 import type { LocalRoutes } from '../routes/localRoutes';
 import type { Hook, Packet, RuleRef, TraceOutcome, TraceResult, TraceStep, Verdict } from '../trace/result';
-import { tableLabel, type NftChain, type NftExpr, type NftKey, type NftRule, type NftRuleset, type NftSelector, type NftSet, type NftTable, type NftVerdict } from './model';
+import { chainsByName, tableLabel, type NftChain, type NftExpr, type NftKey, type NftRule, type NftRuleset, type NftSelector, type NftSet, type NftTable, type NftVerdict } from './model';
 import { addressMatches, formatFields, keyMatches, lookupElement, numberMatches, parseNumber, protocolNumber, type FieldValue } from './nftMatch';
 import { explainNftName, parseServiceChainName } from './vocabulary';
 
@@ -89,7 +89,7 @@ class NftTracer {
     const families = this.#family === 'ipv4' ? ['ip', 'inet'] : ['ip6', 'inet'];
     this.#tables = input.nft.tables.filter((table) => families.includes(table.family) && !table.flags.includes('dormant'));
     for (const table of this.#tables) {
-      this.#chainIndex.set(table, cached(chainIndexes, table, () => new Map(table.chains.map((chain) => [chain.name, chain]))));
+      this.#chainIndex.set(table, chainsByName(table));
       this.#setIndex.set(table, cached(setIndexes, table, () => new Map(table.sets.map((set) => [set.name, set]))));
     }
     if (!input.routes) this.#assumptions.add(ASSUME_NO_ROUTES);
@@ -629,7 +629,6 @@ function isRoutineMatch(expr: Extract<NftExpr, { kind: 'match' }>): boolean {
 }
 
 /** Indexes built once per parsed table and reused by every trace over it. */
-const chainIndexes = new WeakMap<NftTable, Map<string, NftChain>>();
 const setIndexes = new WeakMap<NftTable, Map<string, NftSet>>();
 const baseChainLists = new WeakMap<NftTable, NftChain[]>();
 /** Per table: the warning about its ingress/egress chains, or '' when it has none. */

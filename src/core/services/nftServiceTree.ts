@@ -8,7 +8,7 @@
 
 import type { LocalRoutes } from '../routes/localRoutes';
 import type { Protocol } from '../trace/result';
-import { tableLabel, type NftChain, type NftRuleset, type NftSet, type NftSetElement, type NftTable } from '../nft/model';
+import { chainsByName, tableLabel, type NftChain, type NftRuleset, type NftSet, type NftSetElement, type NftTable } from '../nft/model';
 import { isKubeProxyTable, parseServiceChainName, type ServiceChainName } from '../nft/vocabulary';
 import { emptyService } from './emptyService';
 import { lazyService } from './lazyService';
@@ -20,7 +20,7 @@ const PROTOCOLS = new Set<Protocol>(['tcp', 'udp', 'sctp']);
 /** Per table: chains and sets by name. */
 interface TableIndex {
   table: NftTable;
-  /** The chain with this name; the map behind it is built on the first call. */
+  /** The chain with this name. */
   chain(name: string): NftChain | undefined;
   sets: Map<string, NftSet>;
   clusterIPs: Set<string>;
@@ -76,10 +76,9 @@ export function buildNftServiceTree(nft: NftRuleset, routes?: Pick<LocalRoutes, 
   let ambiguousExternal = false;
   const drafts: { draft: ServiceInfo; index: TableIndex }[] = [];
   for (const table of tables) {
-    let chainsByName: Map<string, NftChain> | undefined;
     const index: TableIndex = {
       table,
-      chain: (name) => (chainsByName ??= new Map(table.chains.map((chain) => [chain.name, chain]))).get(name),
+      chain: (name) => chainsByName(table).get(name),
       sets: new Map(table.sets.map((set) => [set.name, set])),
       clusterIPs: new Set(table.sets.find((set) => set.name === 'cluster-ips')?.elements.map((element) => element.key[0]) ?? []),
       firewallIPs: new Set(table.sets.find((set) => set.name === 'firewall-ips')?.elements.map((element) => element.key[0]) ?? []),
