@@ -7,6 +7,7 @@
 
 import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
 import type { IpvsCounters, IpvsListingForm, IpvsProtocol, IpvsTable, RealServer, VirtualServer } from './model';
+import { attachRealServers, canDefer, deferRealServers, newScannedRealServer, realServerOf, scanPlainRealServer, type RealServerBlock } from './realServerBlock';
 
 /** Larger inputs are cut here (with an error diagnostic) so a runaway file cannot stall the editor. */
 const MAX_CHARS = 64 * 1024 * 1024;
@@ -75,7 +76,8 @@ export function parseIpvsadm(text: string, file = 'ipvsadm.txt'): ParseResult<Ip
     const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
     lineNumber++;
     const next = end + 1;
-    if (!reader.readPlainLine(text, start, stop, lineNumber)) {
+    if (!reader.readPlainLine(text, start, stop, lineNumber) && !onlyBlanks(text, start, stop)) {
+      reader.endBlock();
       const line = text.slice(start, stop);
       const trimmed = line.trim();
       if (trimmed === '') {
@@ -104,6 +106,15 @@ export function parseIpvsadm(text: string, file = 'ipvsadm.txt'): ParseResult<Ip
 
 type Diag = (line: number, severity: Diagnostic['severity'], message: string) => void;
 
+/** A virtual server of the listing, with no real servers yet; they may stay in the text (realServerBlock.ts). */
+function newVirtualServer(protocol: IpvsProtocol, address: string, port: number, scheduler: string, line: number, raw: string): VirtualServerDraft {
+  const draft = { protocol, address, port, scheduler, flags: [] as string[] } as VirtualServerDraft;
+  attachRealServers(draft);
+  draft.line = line;
+  draft.raw = raw;
+  return draft;
+}
+
 /** A plain real-server line in the default columns: the common case, read without splitting into words. */
 const REAL_SERVER_LINE = /^\s*->\s*(\S+)\s+([A-Za-z]\w*)\s+(\d+)\s+(\d+)\s+(\d+)\s*$/;
 /** A plain virtual-server line without flags. */
@@ -117,6 +128,9 @@ class ListingReader {
   private counters: string[] = [];
   private realServerColumns = DEFAULT_REAL_SERVER_COLUMNS;
   private current: VirtualServerDraft | undefined;
+  /** The run of plain real-server lines of `current` still growing; any other line (but blanks) ends it. */
+  private block: RealServerBlock | undefined;
+  private readonly scanned = newScannedRealServer();
 
   constructor(
     private readonly addServer: (draft: VirtualServerDraft) => void,
@@ -133,47 +147,25 @@ class ListingReader {
     while (i < stop && isBlank(text.charCodeAt(i))) i++;
     if (i >= stop) return false;
     if (text.charCodeAt(i) === 45 /* - */) {
-      if (!this.current || this.realServerColumns !== DEFAULT_REAL_SERVER_COLUMNS || text.charCodeAt(i + 1) !== 62 /* > */) return false;
-      return this.readPlainRealServer(text, start, i + 2, stop, lineNumber);
+      const current = this.current;
+      const scanned = this.scanned;
+      if (!current || this.realServerColumns !== DEFAULT_REAL_SERVER_COLUMNS || !scanPlainRealServer(text, start, stop, scanned)) return false;
+      const block = this.block;
+      if (block) {
+        block.end = stop;
+        block.count++;
+        if (scanned.weight === 0) block.draining = true;
+      } else if (canDefer(current) && current.realServers.length === 0) {
+        // The first real server of a virtual server that has none yet: the run starts here and stays text.
+        this.block = { text, start, end: stop, line: lineNumber, count: 1, draining: scanned.weight === 0 };
+        deferRealServers(current, this.block);
+      } else {
+        current.realServers.push(realServerOf(text, scanned, start, lineNumber));
+      }
+      return true;
     }
     if (i !== start || this.counters.length > 0) return false;
     return this.readPlainVirtualServer(text, start, stop, lineNumber);
-  }
-
-  /** `  -> ADDRESS:PORT  Forward Weight ActiveConn InActConn` from just after the arrow. */
-  private readPlainRealServer(text: string, lineStart: number, i: number, stop: number, lineNumber: number): boolean {
-    while (i < stop && isBlank(text.charCodeAt(i))) i++;
-    const tokenStart = i;
-    while (i < stop && !isBlank(text.charCodeAt(i))) i++;
-    const tokenEnd = i;
-    if (tokenEnd === tokenStart || i >= stop) return false;
-    while (i < stop && isBlank(text.charCodeAt(i))) i++;
-    const forwardStart = i;
-    if (!isLetter(text.charCodeAt(i))) return false;
-    while (i < stop && isWordCharacter(text.charCodeAt(i))) i++;
-    const forwardEnd = i;
-    const numbers = [0, 0, 0];
-    let lastEnd = i;
-    for (let n = 0; n < 3; n++) {
-      if (i >= stop || !isBlank(text.charCodeAt(i))) return false;
-      while (i < stop && isBlank(text.charCodeAt(i))) i++;
-      const digitsStart = i;
-      let value = 0;
-      while (i < stop && isDigit(text.charCodeAt(i))) value = value * 10 + (text.charCodeAt(i++) - 48);
-      // Longer numbers would lose precision here; the expression path reads them as the listing prints them.
-      if (i === digitsStart || i - digitsStart > 15) return false;
-      numbers[n] = value;
-      lastEnd = i;
-    }
-    while (i < stop && isBlank(text.charCodeAt(i))) i++;
-    if (i !== stop) return false;
-    const target = readAddressPort(text, tokenStart, tokenEnd);
-    if (!target) return false;
-    this.current!.realServers.push({
-      address: target.address, port: target.port, forward: forwardWord(text, forwardStart, forwardEnd), weight: numbers[0],
-      activeConn: numbers[1], inactiveConn: numbers[2], line: lineNumber, raw: text.slice(lineStart, lastEnd),
-    });
-    return true;
   }
 
   /** `TCP  ADDRESS:PORT scheduler` at the start of a line. */
@@ -196,19 +188,27 @@ class ListingReader {
     if (i !== stop) return false;
     const target = readAddressPort(text, tokenStart, tokenEnd);
     if (!target) return false;
-    const draft: VirtualServerDraft = {
-      protocol, address: target.address, port: target.port, scheduler: schedulerWord(text, schedulerStart, schedulerEnd),
-      flags: [], realServers: [], line: lineNumber, raw: text.slice(start, schedulerEnd),
-    };
+    const draft = newVirtualServer(protocol, target.address, target.port, schedulerWord(text, schedulerStart, schedulerEnd), lineNumber, text.slice(start, schedulerEnd));
     if (!KNOWN_SCHEDULERS.has(draft.scheduler)) {
       this.diag(lineNumber, 'info', `unknown IPVS scheduler "${quote(draft.scheduler)}"; its shares are computed as for rr`);
     }
-    this.current = draft;
+    this.begin(draft);
     this.addServer(draft);
     return true;
   }
 
+  /** Ends the run of real-server lines being recorded, when a line of another kind comes between. */
+  endBlock(): void {
+    this.block = undefined;
+  }
+
+  private begin(draft: VirtualServerDraft): void {
+    this.current = draft;
+    this.block = undefined;
+  }
+
   readLine(line: string, lineNumber: number): void {
+    this.block = undefined;
     if (this.fastPath(line, lineNumber)) return;
     const words = line.replace(/->/g, ' -> ').trim().split(/\s+/);
     const ignored: string[] = [];
@@ -253,9 +253,7 @@ class ListingReader {
       }
       if (startsServer(i)) {
         const start = i;
-        const draft: VirtualServerDraft = {
-          protocol: word as IpvsProtocol, address: '', port: 0, scheduler: '', flags: [], realServers: [], line: lineNumber, raw: '',
-        };
+        const draft = newVirtualServer(word as IpvsProtocol, '', 0, '', lineNumber, '');
         if (word === 'FWM') {
           draft.fwmark = Number(words[i + 1]);
           i += 2;
@@ -275,7 +273,7 @@ class ListingReader {
           i = readSchedulerAndFlags(words, i, draft, startsServer, isArrow, this.diag);
         }
         draft.raw = raw(start, i);
-        this.current = draft;
+        this.begin(draft);
         this.addServer(draft);
         continue;
       }
@@ -330,14 +328,11 @@ class ListingReader {
       const virtual = VIRTUAL_SERVER_LINE.exec(line);
       const target = virtual ? parseAddressPort(virtual[2]!) : undefined;
       if (virtual && target) {
-        const draft: VirtualServerDraft = {
-          protocol: virtual[1] as IpvsProtocol, address: target.address, port: target.port, scheduler: virtual[3]!,
-          flags: [], realServers: [], line: lineNumber, raw: line.trimEnd(),
-        };
+        const draft = newVirtualServer(virtual[1] as IpvsProtocol, target.address, target.port, virtual[3]!, lineNumber, line.trimEnd());
         if (!KNOWN_SCHEDULERS.has(draft.scheduler)) {
           this.diag(lineNumber, 'info', `unknown IPVS scheduler "${quote(draft.scheduler)}"; its shares are computed as for rr`);
         }
-        this.current = draft;
+        this.begin(draft);
         this.addServer(draft);
         return true;
       }
@@ -549,6 +544,11 @@ function isBlank(code: number): boolean {
   return code === 32 || code === 9;
 }
 
+function onlyBlanks(text: string, start: number, stop: number): boolean {
+  for (let i = start; i < stop; i++) if (!isBlank(text.charCodeAt(i))) return false;
+  return true;
+}
+
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
@@ -557,31 +557,18 @@ function isLowerLetter(code: number): boolean {
   return code >= 97 && code <= 122;
 }
 
-function isLetter(code: number): boolean {
-  return isLowerLetter(code) || (code >= 65 && code <= 90);
-}
-
-function isWordCharacter(code: number): boolean {
-  return isLetter(code) || isDigit(code) || code === 95;
-}
-
 function protocolAt(text: string, start: number): 'TCP' | 'UDP' | 'SCTP' | undefined {
   if (text.startsWith('TCP', start)) return 'TCP';
   if (text.startsWith('UDP', start)) return 'UDP';
   return text.startsWith('SCTP', start) ? 'SCTP' : undefined;
 }
 
-const FORWARD_WORDS = ['Masq', 'Route', 'Tunnel', 'Local'];
 const SCHEDULER_WORDS = [...KNOWN_SCHEDULERS];
 
 /** The word at [start, end): one of the given constants when it is one (no new string per line), else a copy. */
 function wordAt(text: string, start: number, end: number, known: readonly string[]): string {
   for (const word of known) if (word.length === end - start && text.startsWith(word, start)) return word;
   return text.slice(start, end);
-}
-
-function forwardWord(text: string, start: number, end: number): string {
-  return wordAt(text, start, end, FORWARD_WORDS);
 }
 
 function schedulerWord(text: string, start: number, end: number): string {

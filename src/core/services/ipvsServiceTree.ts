@@ -14,6 +14,7 @@ import type { IpsetCollection, IpsetSet } from '../ipset/model';
 import { lookupVirtualServer } from '../ipvs/lookupVirtualServer';
 import type { IpvsTable, RealServer, VirtualServer } from '../ipvs/model';
 import { parseAddressPort } from '../ipvs/parseIpvsadm';
+import { forEachRealServerKey, hasDrainingRealServer, realServerCount } from '../ipvs/realServerBlock';
 import { realServerShares } from '../ipvs/realServerShares';
 import { KUBE_IPVS_DEVICE, ipsetNameFor, nodePortSetName } from '../ipvs/vocabulary';
 import type { LocalRoutes } from '../routes/localRoutes';
@@ -42,6 +43,9 @@ interface Classified {
 
 /** A step that fills in a Service's lazy fields (endpoints, path, policies, warnings), run on first read. */
 type Detail = (info: ServiceInfo) => void;
+
+/** How a virtual server was grouped with a Service, as a warning about `what` (e.g. `NodePort 30080/tcp`). */
+type Note = (what: string) => string;
 
 interface Draft {
   info: ServiceInfo;
@@ -142,23 +146,10 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
       info: newService(id, entry.protocol, `${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`),
       anchor: entry,
       signature: signatures.get(entry)!,
-      details: [],
+      details: [clusterDetail(entry, file, sets)],
     };
     draft.info.clusterIP = { ip: entry.address, port: entry.vs.port };
     draft.info.source = { file, line: entry.vs.line };
-    draft.details.push((info) => {
-      const vs = entry.vs;
-      info.sessionAffinitySeconds = vs.persistentSeconds ?? null;
-      info.endpoints = endpointsOf(vs, file, sets);
-      info.path.push(virtualServerNode(vs, 'ClusterIP', file));
-      if (sets.present && !sets.contains('KUBE-CLUSTER-IP', entry.protocol, entry.address, vs.port)) {
-        info.warnings.push(`${label(vs)} is bound to ${KUBE_IPVS_DEVICE} but is not in ${ipsetNameFor('KUBE-CLUSTER-IP', entry.address.includes(':') ? 'inet6' : 'inet')}: kube-proxy did not write it (or its sync failed); KUBE-IPVS-FILTER rejects new connections to it and traffic from outside the cluster is not masqueraded.`);
-      }
-      if (vs.realServers.length === 0) {
-        info.warnings.push(`ClusterIP virtual server ${label(vs)} has no endpoints (no real servers): IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".`);
-      }
-      warnDrainingServers(info, vs);
-    });
     drafts.push(draft);
     owners.add(draft);
     clusterByKey.set(key, draft);
@@ -182,19 +173,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     const target = owner.draft ?? orphan(drafts, newService(named, first.protocol, `nodePort ${nodePort}/${first.protocol}`), first, file, sets);
     target.info.nodePort = nodePort;
     for (const entry of group) ownerOf.set(entry.vs, target);
-    const anchor = target.anchor;
-    target.details.push((info) => {
-      info.externalTrafficPolicy = local === undefined ? info.externalTrafficPolicy : local ? 'Local' : 'Cluster';
-      for (const entry of group) info.path.push(virtualServerNode(entry.vs, `NodePort on ${formatAddress(entry.address)}`, file));
-      if (owner.note) info.warnings.push(owner.note.replace('{what}', `NodePort ${nodePort}/${first.protocol}`));
-      if (differing.length > 0) {
-        info.warnings.push(`NodePort ${nodePort}/${first.protocol} has different real servers on ${differing.map((entry) => formatAddress(entry.address)).join(', ')} than on ${formatAddress(first.address)}.`);
-      }
-      if (first.vs.realServers.length === 0 && anchor && anchor.vs.realServers.length > 0) {
-        info.warnings.push(`NodePort ${nodePort}/${first.protocol} has no real servers although the ClusterIP has ${anchor.vs.realServers.length}: IPVS refuses connections to the NodePort (ICMP port unreachable).`);
-      }
-      for (const entry of group) warnDrainingServers(info, entry.vs);
-    });
+    addDetail(target, nodePortDetail(group, differing, local, owner.note, target.anchor, file));
   }
 
   // External IPs and load-balancer IPs: the Service port is the same as the ClusterIP port.
@@ -208,41 +187,114 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     const list = entry.role === 'external' ? target.info.externalIPs : target.info.loadBalancerIPs;
     list.push({ ip: entry.address, port: entry.vs.port });
     ownerOf.set(entry.vs, target);
-    target.details.push((info) => {
-      if (entry.local !== undefined) info.externalTrafficPolicy = entry.local ? 'Local' : 'Cluster';
-      if (entry.role === 'loadbalancer') info.sourceRanges.push(...sets.sourceRanges(entry));
-      info.path.push(virtualServerNode(entry.vs, kind, file));
-      if (owner.note) info.warnings.push(owner.note.replace('{what}', `${kind} ${formatAddress(entry.address)}:${entry.vs.port}`));
-      warnDrainingServers(info, entry.vs);
-    });
+    addDetail(target, addressDetail(entry, kind, owner.note, file, sets));
   }
 
   for (const entry of classified) {
     if (entry.role !== 'unplaced') continue;
     const draft = orphan(drafts, newService(undefined, entry.protocol, `${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`), entry, file, sets);
     ownerOf.set(entry.vs, draft);
-    draft.details.push((info) => {
-      info.path.push(virtualServerNode(entry.vs, 'not a local address', file));
-      info.warnings.push(`Virtual server ${label(entry.vs)} (${file} line ${entry.vs.line}) is on ${formatAddress(entry.address)}, which is not a local address of this node: packets to it are routed away before IPVS sees them.`);
-    });
+    addDetail(draft, unplacedDetail(entry, file));
   }
 
   warnings.push(...nodeWarnings(classified, clusterByKey, ipvs, sets, routes, iptables));
   if (drafts.some((draft) => draft.info.namespace === '')) {
     warnings.push('kube-proxy writes no Service names on the node in IPVS mode: Services are labelled by ClusterIP and port, and NodePorts are grouped with the ClusterIP whose real servers they share.');
   }
-  const services = drafts.map(({ info, details }) =>
-    lazyService(info, (draft) => {
-      for (const detail of details) detail(draft);
-    }),
-  );
+  // The Services keep only their detail steps (closures made by the functions below, which capture what each
+  // step reads): the grouping's indexes and signatures are garbage once the tree is built.
+  const services: ServiceInfo[] = [];
   const serviceOfDraft = new Map<Draft, ServiceInfo>();
-  drafts.forEach((draft, index) => serviceOfDraft.set(draft, services[index]!));
-  const serviceOf = (vs: VirtualServer): ServiceInfo | undefined => {
-    const draft = ownerOf.get(vs);
-    return draft && serviceOfDraft.get(draft);
+  for (const draft of drafts) {
+    const service = lazyService(draft.info, completion(draft.details));
+    services.push(service);
+    serviceOfDraft.set(draft, service);
+  }
+  const serviceOf = new Map<VirtualServer, ServiceInfo>();
+  for (const [vs, draft] of ownerOf) serviceOf.set(vs, serviceOfDraft.get(draft)!);
+  return { mode: 'ipvs', services, warnings, chainOwner: chainOwnerOf(ipvs, serviceOf) };
+}
+
+/** Appends a step; the list is copied to its exact length, as most Services have one or two steps. */
+function addDetail(draft: Draft, detail: Detail): void {
+  draft.details = [...draft.details, detail];
+}
+
+/** Shared by every Service until its details are computed; never written to (the completion gives fresh arrays). */
+const NOT_YET: readonly never[] = Object.freeze([]);
+
+/** A new Service draft; its lazy list fields share one frozen empty array until completion replaces them. */
+function newService(id: string | undefined, protocol: Protocol, fallbackId: string): ServiceInfo {
+  const info = id ? emptyService(id, protocol) : emptyService(fallbackId, protocol, false);
+  info.sourceRanges = info.endpoints = info.path = info.warnings = NOT_YET as never[];
+  return info;
+}
+
+function completion(details: Detail[]): (draft: ServiceInfo) => void {
+  return (draft) => {
+    draft.sourceRanges = [];
+    draft.endpoints = [];
+    draft.path = [];
+    draft.warnings = [];
+    for (const detail of details) detail(draft);
   };
-  return { mode: 'ipvs', services, warnings, chainOwner: (chain) => ownerOfPathLabel(chain, ipvs, serviceOf) };
+}
+
+function chainOwnerOf(ipvs: IpvsTable, serviceOf: Map<VirtualServer, ServiceInfo>): (chain: string) => ServiceInfo | undefined {
+  return (chain) => ownerOfPathLabel(chain, ipvs, serviceOf);
+}
+
+/** A ClusterIP virtual server's part of its Service: affinity, endpoints, the first path step, its warnings. */
+function clusterDetail(entry: Classified, file: string, sets: SetReader): Detail {
+  return (info) => {
+    const vs = entry.vs;
+    info.sessionAffinitySeconds = vs.persistentSeconds ?? null;
+    info.endpoints = endpointsOf(vs, file, sets);
+    info.path.push(virtualServerNode(vs, 'ClusterIP', file));
+    if (sets.present && !sets.contains('KUBE-CLUSTER-IP', entry.protocol, entry.address, vs.port)) {
+      info.warnings.push(`${label(vs)} is bound to ${KUBE_IPVS_DEVICE} but is not in ${ipsetNameFor('KUBE-CLUSTER-IP', entry.address.includes(':') ? 'inet6' : 'inet')}: kube-proxy did not write it (or its sync failed); KUBE-IPVS-FILTER rejects new connections to it and traffic from outside the cluster is not masqueraded.`);
+    }
+    if (realServerCount(vs) === 0) {
+      info.warnings.push(`ClusterIP virtual server ${label(vs)} has no endpoints (no real servers): IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".`);
+    }
+    warnDrainingServers(info, vs);
+  };
+}
+
+/** A NodePort group's part: the policy, one path step per node address, and how the grouping was decided. */
+function nodePortDetail(group: Classified[], differing: Classified[], local: boolean | undefined, note: Note | undefined, anchor: Classified | undefined, file: string): Detail {
+  return (info) => {
+    const first = group[0]!;
+    const nodePort = first.vs.port;
+    info.externalTrafficPolicy = local === undefined ? info.externalTrafficPolicy : local ? 'Local' : 'Cluster';
+    for (const entry of group) info.path.push(virtualServerNode(entry.vs, `NodePort on ${formatAddress(entry.address)}`, file));
+    if (note) info.warnings.push(note(`NodePort ${nodePort}/${first.protocol}`));
+    if (differing.length > 0) {
+      info.warnings.push(`NodePort ${nodePort}/${first.protocol} has different real servers on ${differing.map((entry) => formatAddress(entry.address)).join(', ')} than on ${formatAddress(first.address)}.`);
+    }
+    if (realServerCount(first.vs) === 0 && anchor && realServerCount(anchor.vs) > 0) {
+      info.warnings.push(`NodePort ${nodePort}/${first.protocol} has no real servers although the ClusterIP has ${realServerCount(anchor.vs)}: IPVS refuses connections to the NodePort (ICMP port unreachable).`);
+    }
+    for (const entry of group) warnDrainingServers(info, entry.vs);
+  };
+}
+
+/** An external or load-balancer IP's part: policy, source ranges, its path step. */
+function addressDetail(entry: Classified, kind: string, note: Note | undefined, file: string, sets: SetReader): Detail {
+  return (info) => {
+    if (entry.local !== undefined) info.externalTrafficPolicy = entry.local ? 'Local' : 'Cluster';
+    if (entry.role === 'loadbalancer') info.sourceRanges.push(...sets.sourceRanges(entry));
+    info.path.push(virtualServerNode(entry.vs, kind, file));
+    if (note) info.warnings.push(note(`${kind} ${formatAddress(entry.address)}:${entry.vs.port}`));
+    warnDrainingServers(info, entry.vs);
+  };
+}
+
+function unplacedDetail(entry: Classified, file: string): Detail {
+  return (info) => {
+    info.path.push(virtualServerNode(entry.vs, 'not a local address', file));
+    info.warnings.push(`Virtual server ${label(entry.vs)} (${file} line ${entry.vs.line}) is on ${formatAddress(entry.address)}, which is not a local address of this node: packets to it are routed away before IPVS sees them.`);
+  };
 }
 
 /**
@@ -250,7 +302,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
  * The owner of such a label is found through the virtual server it names, and only that Service's path is read
  * to confirm the label, so a lookup expands at most one Service.
  */
-function ownerOfPathLabel(label: string, ipvs: IpvsTable, serviceOf: (vs: VirtualServer) => ServiceInfo | undefined): ServiceInfo | undefined {
+function ownerOfPathLabel(label: string, ipvs: IpvsTable, serviceOf: Map<VirtualServer, ServiceInfo>): ServiceInfo | undefined {
   // A path label ends with the virtual server's role in parentheses; the tracer's IPVS steps (`TCP 10.96.0.10:53`)
   // and iptables chains do not, and are answered without reading any Service.
   if (!label.endsWith(')')) return undefined;
@@ -258,7 +310,7 @@ function ownerOfPathLabel(label: string, ipvs: IpvsTable, serviceOf: (vs: Virtua
   if (protocol !== 'TCP' && protocol !== 'UDP' && protocol !== 'SCTP') return undefined;
   const address = target === undefined ? undefined : parseAddressPort(target);
   const vs = address && lookupVirtualServer(ipvs, protocol.toLowerCase() as Protocol, address.address, address.port);
-  const service = vs ? serviceOf(vs) : undefined;
+  const service = vs ? serviceOf.get(vs) : undefined;
   return service?.path.some((node) => node.label === label) ? service : undefined;
 }
 /** Decides what a virtual server is for: ipsets first (they say it exactly), then the local route table. */
@@ -283,23 +335,24 @@ function classify(vs: VirtualServer, protocol: Protocol, address: string, sets: 
  * same real servers (a subset for externalTrafficPolicy Local, which keeps only local endpoints). With
  * `samePort`, the Service port must match too. An ambiguous or missing match leaves it on its own.
  */
-function pickOwner(owners: OwnerIndex, entry: Classified, signature: string, local: boolean | undefined, samePort: boolean): { draft?: Draft; note?: string } {
+function pickOwner(owners: OwnerIndex, entry: Classified, signature: string, local: boolean | undefined, samePort: boolean): { draft?: Draft; note?: Note } {
   const portMatches = (draft: Draft): boolean => !samePort || draft.anchor!.vs.port === entry.vs.port;
   const exact = owners.exactMatches(entry.protocol, signature).filter(portMatches);
   if (exact.length === 1) {
     const empty = signature === '';
-    return { draft: exact[0], note: empty ? '{what} was grouped with this ClusterIP because both have no real servers; nothing on the node confirms it.' : undefined };
+    return { draft: exact[0], note: empty ? (what) => `${what} was grouped with this ClusterIP because both have no real servers; nothing on the node confirms it.` : undefined };
   }
   if (exact.length > 1) {
-    return { note: `{what} has the same real servers as ${exact.length} ClusterIP virtual servers (${exact.map((draft) => draft.info.id).join(', ')}); it is shown on its own.` };
+    const ids = exact.map((draft) => draft.info.id);
+    return { note: (what) => `${what} has the same real servers as ${ids.length} ClusterIP virtual servers (${ids.join(', ')}); it is shown on its own.` };
   }
   if (local !== false && signature !== '') {
     const superset = owners.supersets(entry.protocol, signature).filter(portMatches);
     if (superset.length === 1) {
-      return { draft: superset[0], note: local === true ? undefined : '{what} has only some of this ClusterIP\'s real servers (as externalTrafficPolicy Local would); grouped by that.' };
+      return { draft: superset[0], note: local === true ? undefined : (what) => `${what} has only some of this ClusterIP's real servers (as externalTrafficPolicy Local would); grouped by that.` };
     }
   }
-  return { note: '{what} matches no ClusterIP virtual server by its real servers; it is shown on its own.' };
+  return { note: (what) => `${what} matches no ClusterIP virtual server by its real servers; it is shown on its own.` };
 }
 
 /** A Service of its own for a virtual server no ClusterIP claims. */
@@ -312,7 +365,7 @@ function orphan(drafts: Draft[], info: ServiceInfo, entry: Classified, file: str
     details: [
       (details) => {
         details.endpoints = endpointsOf(entry.vs, file, sets);
-        if (entry.vs.realServers.length === 0) details.warnings.push(`Virtual server ${label(entry.vs)} has no endpoints (no real servers): IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".`);
+        if (realServerCount(entry.vs) === 0) details.warnings.push(`Virtual server ${label(entry.vs)} has no endpoints (no real servers): IPVS answers new connections with ICMP port unreachable, so clients see "connection refused".`);
       },
     ],
   };
@@ -320,9 +373,6 @@ function orphan(drafts: Draft[], info: ServiceInfo, entry: Classified, file: str
   return draft;
 }
 
-function newService(id: string | undefined, protocol: Protocol, fallbackId: string): ServiceInfo {
-  return id ? emptyService(id, protocol) : emptyService(fallbackId, protocol, false);
-}
 
 function endpointsOf(vs: VirtualServer, file: string, sets: SetReader): EndpointInfo[] {
   return realServerShares(vs).map(({ server, share }) => {
@@ -356,6 +406,7 @@ function virtualServerNode(vs: VirtualServer, role: string, file: string): PathN
 
 /** One warning per real server with weight 0, however many of the Service's virtual servers list it. */
 function warnDrainingServers(info: ServiceInfo, vs: VirtualServer): void {
+  if (!hasDrainingRealServer(vs)) return;
   for (const server of vs.realServers) {
     if (server.weight !== 0) continue;
     const message = `Real server ${formatEndpoint(server)} has weight 0: kube-proxy is draining it (a terminating endpoint) and it takes no new connections.`;
@@ -391,9 +442,9 @@ function nodeWarnings(
       }
     }
   }
-  // Loop-back members are few (local endpoints only), so they are looked up by address while the real servers
-  // are walked once, instead of keying every real server of the node.
-  type LoopBackMember = { protocol: string; port: number; used: boolean; report: () => string };
+  // Loop-back members are few (local endpoints only), so they are looked up by `ip:port` while the real servers
+  // are walked once (read from the text where they still are), instead of collecting every real server of the node.
+  type LoopBackMember = { protocol: string; used: boolean; report: () => string };
   const loopBackMembers = new Map<string, LoopBackMember[]>();
   const loopBackOrder: LoopBackMember[] = [];
   for (const family of ['inet', 'inet6'] as const) {
@@ -402,19 +453,16 @@ function nodeWarnings(
       const parsed = /^([^,]+),([a-z]+):(\d+),/.exec(member.element);
       if (!parsed) continue;
       const report = () => `${loopBack!.name} lists ${member.element} (ipset.txt line ${member.line}) but no virtual server has ${parsed[1]}:${parsed[3]} as a real server: a stale entry (it only masquerades hairpin traffic to that address).`;
-      const candidate = { protocol: parsed[2]!, port: Number(parsed[3]), used: false, report };
-      push(loopBackMembers, normalizeIp(parsed[1]!) ?? parsed[1]!, candidate);
+      const candidate = { protocol: parsed[2]!, used: false, report };
+      push(loopBackMembers, `${normalizeIp(parsed[1]!) ?? parsed[1]}:${Number(parsed[3])}`, candidate);
       loopBackOrder.push(candidate);
     }
   }
   if (loopBackMembers.size > 0) {
     for (const entry of classified) {
-      for (const server of entry.vs.realServers) {
-        const candidates = loopBackMembers.get(normalizeIp(server.address) ?? server.address);
-        for (const candidate of candidates ?? []) {
-          if (candidate.protocol === entry.protocol && candidate.port === server.port) candidate.used = true;
-        }
-      }
+      forEachRealServerKey(entry.vs, endpointKey, (key) => {
+        for (const candidate of loopBackMembers.get(key) ?? []) if (candidate.protocol === entry.protocol) candidate.used = true;
+      });
     }
     for (const candidate of loopBackOrder) if (!candidate.used) warnings.push(candidate.report());
   }
@@ -586,8 +634,7 @@ function endpointKey(server: RealServer): string {
 
 /** Sorted `ip:port` of a virtual server's real servers, joined by spaces ('' for none). */
 function signatureOf(vs: VirtualServer): string {
-  const servers = vs.realServers;
-  if (servers.length === 0) return '';
-  if (servers.length === 1) return endpointKey(servers[0]!);
-  return servers.map(endpointKey).sort().join(' ');
+  const keys: string[] = [];
+  forEachRealServerKey(vs, endpointKey, (key) => keys.push(key));
+  return keys.length === 1 ? keys[0]! : keys.sort().join(' ');
 }
