@@ -1,8 +1,9 @@
 /**
  * The parsed form of `nft list ruleset`: tables of every family, their chains (base chains with hook,
  * type, priority and policy), named sets and maps with their elements, and rules as expression lists.
- * Every object keeps its 1-based line in the snapshot file; rules also keep their raw text. What the
- * expressions mean for a packet lives in the tracer, not here.
+ * Every object keeps its 1-based line in the snapshot file; rules also keep their raw text. A chain from the
+ * text parser reads its rules when `rules` is first read (an own, enumerable accessor). What the expressions
+ * mean for a packet lives in the tracer, not here.
  */
 
 /** A key or element value as nft prints it: `10.0.0.1`, `10.0.0.0/8`, `1.2.3.4-1.2.3.9`, `tcp`, `80`. */

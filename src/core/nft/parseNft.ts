@@ -1,8 +1,9 @@
 /**
- * Parses `nft list ruleset` text (or hands `nft -j` JSON to parseNftJson) into an NftRuleset: the block structure (tables, chains, sets, maps),
- * base-chain headers with resolved priorities, set elements, and rules handed to parseNftRule.
- * It never throws and never loops without consuming input; what it cannot read becomes a diagnostic
- * with its line. Meaning for packets lives in the tracer.
+ * Parses `nft list ruleset` text (or hands `nft -j` JSON to parseNftJson) into an NftRuleset: the block structure
+ * (tables, chains, sets, maps), base-chain headers with resolved priorities, set elements, and rules, which
+ * parseNftRule reads when a chain's rules are first asked for (one pass records where they are; a 10,000-Service
+ * node has 60,000 chains and a trace reads a handful). It never throws and never loops without consuming input;
+ * what it cannot read becomes a diagnostic with its line. Meaning for packets lives in the tracer.
  */
 
 import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
