@@ -117,7 +117,8 @@ function readEndpointChain(chain: Chain | undefined): { ip: string; port: number
   return undefined;
 }
 
-interface Draft extends ServiceInfo {
+/** A Service being read: its ServiceInfo fields plus the chains it enters, which completeDraft follows. */
+export interface Draft extends ServiceInfo {
   serviceChain?: string;
   localChain?: string;
   externalChain?: string;
@@ -126,6 +127,32 @@ interface Draft extends ServiceInfo {
 
 export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
   const warnings: string[] = [];
+  const nat = ruleset.tables.get('nat');
+  const ref = (line: number): SourceRef => ({ file: ruleset.file, line });
+  const drafts = firstLevelDrafts(ruleset);
+
+  // Chains kube-proxy no longer uses but did not delete.
+  for (const chain of nat?.chains.values() ?? []) {
+    if (!chain.name.startsWith('KUBE-') || isJumpedTo(chain, nat!)) continue;
+    const kind = classifyChain(chain.name).kind;
+    if (kind === 'service' || kind === 'endpoint' || kind === 'external' || kind === 'service-local' || kind === 'firewall') {
+      warnings.push(`${chain.name} (nat, line ${chain.line}) is not jumped to from anywhere: a stale chain.`);
+    }
+  }
+  // Endpoints, paths and policies are read from the chains when a Service is first looked at.
+  const services = drafts.map((draft) => lazyService(draft, () => completeDraft(draft, nat?.chains, ref)));
+  let owners: Map<string, ServiceInfo> | undefined;
+  const chainOwner = (chain: string) => (PER_SERVICE_CHAIN.test(chain) ? (owners ??= chainOwnersOf(drafts, services, nat?.chains)).get(chain) : undefined);
+  return { mode: 'iptables', services, warnings, chainOwner };
+}
+
+/**
+ * The first level of the tree from the entry chains alone (nat KUBE-SERVICES and KUBE-NODEPORTS, filter
+ * KUBE-SERVICES, KUBE-EXTERNAL-SERVICES and KUBE-NODEPORTS), in the tree's order: each Service's id, addresses,
+ * ports and the chains it enters. The rest of the ruleset is not read, so a preview of the tree can be built from
+ * those chains before the whole dump is parsed (serviceHeaders.ts).
+ */
+export function firstLevelDrafts(ruleset: Ruleset): Draft[] {
   const nat = ruleset.tables.get('nat');
   const filter = ruleset.tables.get('filter');
   const file = ruleset.file;
@@ -199,20 +226,7 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
     }
   }
 
-  // Chains kube-proxy no longer uses but did not delete.
-  for (const chain of nat?.chains.values() ?? []) {
-    if (!chain.name.startsWith('KUBE-') || isJumpedTo(chain, nat!)) continue;
-    const kind = classifyChain(chain.name).kind;
-    if (kind === 'service' || kind === 'endpoint' || kind === 'external' || kind === 'service-local' || kind === 'firewall') {
-      warnings.push(`${chain.name} (nat, line ${chain.line}) is not jumped to from anywhere: a stale chain.`);
-    }
-  }
-  const sorted = [...drafts.values()].sort(compareServices);
-  // Endpoints, paths and policies are read from the chains when a Service is first looked at.
-  const services = sorted.map((draft) => lazyService(draft, () => completeDraft(draft, nat?.chains, ref)));
-  let owners: Map<string, ServiceInfo> | undefined;
-  const chainOwner = (chain: string) => (PER_SERVICE_CHAIN.test(chain) ? (owners ??= chainOwnersOf(sorted, services, nat?.chains)).get(chain) : undefined);
-  return { mode: 'iptables', services, warnings, chainOwner };
+  return [...drafts.values()].sort(compareServices);
 }
 
 /**
