@@ -158,3 +158,28 @@ test('firewall-mark services are reported, not shown as Services', () => {
   assert.equal(services.length, 0);
   assert.ok(warnings.some((warning) => /FWM 100/.test(warning)));
 });
+
+test('a virtual-server path step finds its Service by label; the tracer\'s IPVS steps and iptables chains find none', () => {
+  const tree = folderTree('samples/ipvs-seed003');
+  assert.ok(tree.chainOwner, 'the IPVS tree answers chain lookups itself');
+  const web = byCluster(tree.services, '172.18.13.113', 8082);
+  assert.ok(web.path.length > 1);
+  for (const node of web.path) assert.equal(tree.chainOwner(node.label), web, node.label);
+  // The same address and port with a role the Service does not have is no step of its path.
+  assert.equal(tree.chainOwner('TCP 172.18.13.113:8082 rr (NodePort on 127.0.0.1)'), undefined);
+  assert.equal(tree.chainOwner('TCP 172.18.13.113:8082'), undefined);
+  assert.equal(tree.chainOwner('KUBE-SERVICES'), undefined);
+  assert.equal(tree.chainOwner('UDP 172.18.13.113:8082 rr (ClusterIP)'), undefined);
+});
+
+test('Service details are computed on first read and are the same whichever field is read first', () => {
+  const first = folderTree('test/fixtures/ipvs-wrr-draining').services[0]!;
+  const second = folderTree('test/fixtures/ipvs-wrr-draining').services[0]!;
+  assert.equal(typeof Object.getOwnPropertyDescriptor(first, 'endpoints')?.get, 'function', 'endpoints is an accessor until read');
+  const warnings = second.warnings.slice();
+  const endpoints = first.endpoints.slice();
+  assert.deepEqual(JSON.parse(JSON.stringify(first)), JSON.parse(JSON.stringify(second)));
+  assert.deepEqual(first.warnings, warnings);
+  assert.deepEqual(second.endpoints, endpoints);
+  assert.ok(endpoints.length > 0 && first.path.length > 0);
+});
