@@ -218,14 +218,19 @@ export function forEachRealServerKey(vs: VirtualServer, key: (server: RealServer
     for (const server of vs.realServers) each(key(server));
     return;
   }
+  // Every non-blank line of a block was checked when it was recorded, so only the address token is looked for.
   const { text, end } = block;
-  const scanned = newScannedRealServer();
   for (let start = block.start; start < end; ) {
     let stop = text.indexOf('\n', start);
     if (stop < 0 || stop > end) stop = end;
-    const next = stop + 1;
-    if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
-    if (scanPlainRealServer(text, start, stop, scanned)) each(text.slice(scanned.addressStart, scanned.portEnd));
-    start = next;
+    const arrow = text.indexOf('->', start);
+    if (arrow >= 0 && arrow < stop) {
+      let i = arrow + 2;
+      while (isBlank(text.charCodeAt(i))) i++;
+      const tokenStart = i;
+      while (!isBlank(text.charCodeAt(i))) i++;
+      each(text.slice(tokenStart, i));
+    }
+    start = stop + 1;
   }
 }

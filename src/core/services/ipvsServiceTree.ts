@@ -57,41 +57,57 @@ interface Draft {
 
 /** ClusterIP Services indexed by real-server signature and (built on the first subset question) by each real server. */
 class OwnerIndex {
-  private readonly exact = new Map<string, Draft[]>();
+  /** Per protocol: signature → ClusterIP Services with exactly those real servers. */
+  private readonly exact = new Map<Protocol, Map<string, Draft[]>>();
   private readonly drafts: Draft[] = [];
-  private byEndpoint: Map<string, Draft[]> | undefined;
-  private readonly endpointSets = new Map<Draft, Set<string>>();
+  /** Per protocol: `ip:port` → ClusterIP Services with that real server; built on the first subset question. */
+  private byEndpoint: Map<Protocol, Map<string, Draft[]>> | undefined;
   readonly byId = new Map<string, Draft>();
 
   add(draft: Draft): void {
-    push(this.exact, `${draft.anchor!.protocol}|${draft.signature}`, draft);
+    push(mapFor(this.exact, draft.anchor!.protocol), draft.signature, draft);
     this.drafts.push(draft);
     if (!this.byId.has(draft.info.id)) this.byId.set(draft.info.id, draft);
   }
 
   /** ClusterIP Services of the protocol whose real servers are exactly these. */
   exactMatches(protocol: Protocol, signature: string): Draft[] {
-    return this.exact.get(`${protocol}|${signature}`) ?? [];
+    return this.exact.get(protocol)?.get(signature) ?? [];
   }
 
   /** ClusterIP Services of the protocol that have all of these real servers (and maybe more). */
   supersets(protocol: Protocol, signature: string): Draft[] {
     if (signature === '') return [];
+    const index = this.endpointIndex().get(protocol);
     const keys = signature.split(' ');
-    return (this.endpointIndex().get(`${protocol}|${keys[0]}`) ?? []).filter((draft) => keys.every((key) => this.endpointSets.get(draft)!.has(key)));
+    // A real server belongs to few Services, so each list is short: testing membership by scanning it is cheap.
+    return (index?.get(keys[0]!) ?? []).filter((draft) => keys.every((key) => index!.get(key)!.includes(draft)));
   }
 
-  private endpointIndex(): Map<string, Draft[]> {
+  private endpointIndex(): Map<Protocol, Map<string, Draft[]>> {
     if (!this.byEndpoint) {
       this.byEndpoint = new Map();
       for (const draft of this.drafts) {
-        const keys = draft.signature === '' ? [] : draft.signature.split(' ');
-        for (const key of keys) push(this.byEndpoint, `${draft.anchor!.protocol}|${key}`, draft);
-        this.endpointSets.set(draft, new Set(keys));
+        if (draft.signature === '') continue;
+        const index = mapFor(this.byEndpoint, draft.anchor!.protocol);
+        for (const key of draft.signature.split(' ')) {
+          const list = index.get(key);
+          if (!list) index.set(key, [draft]);
+          else if (list[list.length - 1] !== draft) list.push(draft);
+        }
       }
     }
     return this.byEndpoint;
   }
+}
+
+function mapFor<K, V>(maps: Map<K, Map<string, V>>, key: K): Map<string, V> {
+  let map = maps.get(key);
+  if (!map) {
+    map = new Map();
+    maps.set(key, map);
+  }
+  return map;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -116,6 +132,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   // Signatures are needed only while grouping, so they live beside the entries, not in them (the entries stay
   // reachable from the Services' pending details).
   const signatures = new Map<Classified, string>();
+  const loopBack = new LoopBackMembers(sets);
   for (const vs of ipvs.virtualServers) {
     if (vs.protocol === 'FWM') {
       warnings.push(`Virtual server FWM ${vs.fwmark} (${file} line ${vs.line}) matches a firewall mark; kube-proxy does not write such services.`);
@@ -127,7 +144,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     const local = sets.localPolicy(role, protocol, address, vs.port);
     const entry: Classified = { vs, protocol, address, role, local };
     classified.push(entry);
-    signatures.set(entry, signatureOf(vs));
+    signatures.set(entry, signatureOf(vs, (key) => loopBack.see(protocol, key)));
     if (role === 'cluster' && routes && routes.deviceOf(address) !== KUBE_IPVS_DEVICE && routes.isLocal(address) === false) {
       warnings.push(`ClusterIP virtual server ${label(vs)} (${file} line ${vs.line}) is not bound to ${KUBE_IPVS_DEVICE}: packets to it are routed away instead of reaching IPVS.`);
     }
@@ -197,7 +214,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     addDetail(draft, unplacedDetail(entry, file));
   }
 
-  warnings.push(...nodeWarnings(classified, clusterByKey, ipvs, sets, routes, iptables));
+  warnings.push(...nodeWarnings(classified, loopBack, clusterByKey, ipvs, sets, routes, iptables));
   if (drafts.some((draft) => draft.info.namespace === '')) {
     warnings.push('kube-proxy writes no Service names on the node in IPVS mode: Services are labelled by ClusterIP and port, and NodePorts are grouped with the ClusterIP whose real servers they share.');
   }
@@ -416,6 +433,7 @@ function warnDrainingServers(info: ServiceInfo, vs: VirtualServer): void {
 
 function nodeWarnings(
   classified: Classified[],
+  loopBack: LoopBackMembers,
   clusterByKey: Map<string, Draft>,
   ipvs: IpvsTable,
   sets: SetReader,
@@ -442,30 +460,7 @@ function nodeWarnings(
       }
     }
   }
-  // Loop-back members are few (local endpoints only), so they are looked up by `ip:port` while the real servers
-  // are walked once (read from the text where they still are), instead of collecting every real server of the node.
-  type LoopBackMember = { protocol: string; used: boolean; report: () => string };
-  const loopBackMembers = new Map<string, LoopBackMember[]>();
-  const loopBackOrder: LoopBackMember[] = [];
-  for (const family of ['inet', 'inet6'] as const) {
-    const loopBack = sets.get(ipsetNameFor('KUBE-LOOP-BACK', family));
-    for (const member of loopBack?.members ?? []) {
-      const parsed = /^([^,]+),([a-z]+):(\d+),/.exec(member.element);
-      if (!parsed) continue;
-      const report = () => `${loopBack!.name} lists ${member.element} (ipset.txt line ${member.line}) but no virtual server has ${parsed[1]}:${parsed[3]} as a real server: a stale entry (it only masquerades hairpin traffic to that address).`;
-      const candidate = { protocol: parsed[2]!, used: false, report };
-      push(loopBackMembers, `${normalizeIp(parsed[1]!) ?? parsed[1]}:${Number(parsed[3])}`, candidate);
-      loopBackOrder.push(candidate);
-    }
-  }
-  if (loopBackMembers.size > 0) {
-    for (const entry of classified) {
-      forEachRealServerKey(entry.vs, endpointKey, (key) => {
-        for (const candidate of loopBackMembers.get(key) ?? []) if (candidate.protocol === entry.protocol) candidate.used = true;
-      });
-    }
-    for (const candidate of loopBackOrder) if (!candidate.used) warnings.push(candidate.report());
-  }
+  warnings.push(...loopBack.unused());
   const nodePortsInUse = new Set(classified.filter((entry) => entry.role === 'nodeport').map((entry) => `${entry.protocol}|${entry.vs.port}`));
   const families = new Set(classified.map((entry) => (entry.address.includes(':') ? 'inet6' : 'inet')));
   for (const family of ['inet', 'inet6'] as const) {
@@ -496,6 +491,40 @@ function nodeWarnings(
     }
   }
   return warnings;
+}
+
+/**
+ * KUBE-LOOP-BACK members by `ip:port`, marked as the real servers of every virtual server are walked once (for the
+ * signatures); members are few (local endpoints only), so no index of all real servers is needed.
+ */
+class LoopBackMembers {
+  private readonly byKey = new Map<string, { protocol: string; used: boolean }[]>();
+  private readonly ordered: { protocol: string; used: boolean; report: () => string }[] = [];
+
+  constructor(sets: SetReader) {
+    for (const family of ['inet', 'inet6'] as const) {
+      const loopBack = sets.get(ipsetNameFor('KUBE-LOOP-BACK', family));
+      for (const member of loopBack?.members ?? []) {
+        const parsed = /^([^,]+),([a-z]+):(\d+),/.exec(member.element);
+        if (!parsed) continue;
+        const report = () => `${loopBack!.name} lists ${member.element} (ipset.txt line ${member.line}) but no virtual server has ${parsed[1]}:${parsed[3]} as a real server: a stale entry (it only masquerades hairpin traffic to that address).`;
+        const candidate = { protocol: parsed[2]!, used: false, report };
+        push(this.byKey, `${normalizeIp(parsed[1]!) ?? parsed[1]}:${Number(parsed[3])}`, candidate);
+        this.ordered.push(candidate);
+      }
+    }
+  }
+
+  /** A virtual server of this protocol has the real server `ip:port`. */
+  see(protocol: Protocol, key: string): void {
+    const candidates = this.byKey.size > 0 ? this.byKey.get(key) : undefined;
+    for (const candidate of candidates ?? []) if (candidate.protocol === protocol) candidate.used = true;
+  }
+
+  /** Warnings for members no virtual server has as a real server, in set order. */
+  unused(): string[] {
+    return this.ordered.filter((candidate) => !candidate.used).map((candidate) => candidate.report());
+  }
 }
 
 /** Reads kube-proxy's ipsets for one IPVS virtual server, choosing the IPv4 or IPv6 set names by address. */
@@ -632,9 +661,12 @@ function endpointKey(server: RealServer): string {
   return `${normalizeIp(server.address) ?? server.address}:${server.port}`;
 }
 
-/** Sorted `ip:port` of a virtual server's real servers, joined by spaces ('' for none). */
-function signatureOf(vs: VirtualServer): string {
+/** Sorted `ip:port` of a virtual server's real servers, joined by spaces ('' for none); `seen` gets each key. */
+function signatureOf(vs: VirtualServer, seen: (key: string) => void): string {
   const keys: string[] = [];
-  forEachRealServerKey(vs, endpointKey, (key) => keys.push(key));
+  forEachRealServerKey(vs, endpointKey, (key) => {
+    keys.push(key);
+    seen(key);
+  });
   return keys.length === 1 ? keys[0]! : keys.sort().join(' ');
 }
