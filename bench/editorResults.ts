@@ -17,6 +17,8 @@ export interface EditorMeasurement {
   lines: number;
   /** The store's open: the worker reads and analyses the folder and sends its summary. */
   openMs: number;
+  /** Open until the tree lists the snapshot and its namespaces from the worker's preview; null without one. */
+  openToPreviewMs: number | null;
   /** The tree's first level on the host, the shown Services' details fetched from the worker included. */
   firstLevelMs: number;
   openToFirstLevelMs: number;

@@ -29,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): void {
       vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Kube Netpath: analysing ${basename(folder)}` }, () =>
         analysis.call('open', folder),
       ),
+    preview: (folder) => analysis.call('preview', folder),
     details: (folder, indexes) => analysis.call('details', folder, indexes),
     match: (folder, filter) => analysis.call('match', folder, filter),
     forget: (folder) => analysis.call('forget', folder),

@@ -12,7 +12,9 @@ import { explainIpvsadmAt } from '../../core/explain/explainIpvsadm';
 import { explainRouteAt } from '../../core/explain/explainRoutes';
 import { servicesOfChain } from '../../core/explain/serviceLookup';
 import type { Explanation } from '../../core/explain/explainIptables';
+import { previewIptablesServices } from '../../core/services/iptablesPreview';
 import type { ServiceInfo } from '../../core/services/model';
+import type { Snapshot } from '../../core/snapshot';
 import type { Packet, TraceResult } from '../../core/trace/result';
 import { tracePacket } from '../../core/trace/tracePacket';
 import { readSnapshotFolder } from '../../node/snapshotFolder';
@@ -88,6 +90,8 @@ function lineStarts(text: string): Int32Array {
 
 export class AnalysisBackend implements AnalysisAnswers {
   readonly #analyses = new Map<string, Promise<Analysis>>();
+  /** Folders being read, so a preview and the analysis that follows it read the files once. */
+  readonly #reading = new Map<string, Promise<Snapshot>>();
   readonly #documents = new Map<string, HeldDocument>();
   readonly #rulesets = new DocumentRulesets();
 
@@ -95,7 +99,11 @@ export class AnalysisBackend implements AnalysisAnswers {
   #analysis(folder: string): Promise<Analysis> {
     let analysis = this.#analyses.get(folder);
     if (!analysis) {
-      analysis = readSnapshotFolder(folder).then((snapshot) => {
+      analysis = this.#read(folder).then(async (snapshot) => {
+        this.#reading.delete(folder);
+        // One turn of the event loop first, so a preview computed from the same read is posted before the
+        // analysis holds this thread.
+        await new Promise((resolve) => setImmediate(resolve));
         const analysed = analyzeSnapshot(snapshot);
         // The summary goes out first and the tree's first requests (the shown Services' details) follow it at
         // once; the hover indexes are built after those, in slices between which requests are answered. A step
@@ -111,6 +119,29 @@ export class AnalysisBackend implements AnalysisAnswers {
       this.#analyses.set(folder, pending);
     }
     return analysis;
+  }
+
+  #read(folder: string): Promise<Snapshot> {
+    let reading = this.#reading.get(folder);
+    if (!reading) {
+      reading = readSnapshotFolder(folder);
+      const pending = reading;
+      pending.catch(() => {
+        if (this.#reading.get(folder) === pending) this.#reading.delete(folder);
+      });
+      this.#reading.set(folder, pending);
+    }
+    return reading;
+  }
+
+  async preview(folder: string): Promise<ServiceHeader[] | null> {
+    if (this.#analyses.has(folder)) return null;
+    const { files } = await this.#read(folder);
+    const text = files['iptables-save.txt'];
+    // IPVS and nftables nodes are listed by their own trees; their preview would name the wrong Services.
+    if (text === undefined || /^(TCP|UDP|SCTP) /m.test(files['ipvsadm.txt'] ?? '') || files['nft.txt']?.includes('kube-proxy')) return null;
+    const services = previewIptablesServices(text);
+    return services.length === 0 ? null : services.map(header);
   }
 
   async #analysisOrNone(folder: string | undefined): Promise<Analysis | undefined> {

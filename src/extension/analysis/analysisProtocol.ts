@@ -54,6 +54,12 @@ export interface ServiceLens {
 
 /** `folder` is the snapshot folder a request is about; documents outside any (untitled ones) pass undefined. */
 export interface AnalysisMethods {
+  /**
+   * The first-level Services of an iptables-mode folder, read from its entry chains alone, in the order `open`
+   * will list them: the tree shows them while `open` analyses. Null when the folder gives no such preview (other
+   * modes, unreadable files, a dump whose rule lines carry counters).
+   */
+  preview(folder: string): ServiceHeader[] | null;
   /** Reads and analyses a folder (again, when it was already), and summarises it. */
   open(folder: string): SnapshotSummary;
   /** Drops a folder's analysis; the next request about it analyses it again. */

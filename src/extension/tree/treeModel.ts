@@ -19,6 +19,8 @@ export interface TreeSnapshot {
   error: string | null;
   /** Node-level diagnostics worth a warning (missing files, parse problems), already sentences. */
   warnings: string[];
+  /** Only the preview is there: the Services' first level, while the analysis runs. */
+  analysing?: boolean;
   /**
    * The Services a filter matches, when they were asked of the analysis (whose Services know their endpoints);
    * without it the filter is applied to the Services here.
@@ -35,6 +37,7 @@ export function toTreeSnapshot(loaded: LoadedSnapshot): TreeSnapshot {
     services: loaded.services,
     error: loaded.error,
     warnings: loaded.summary?.problems ?? [],
+    ...(loaded.analysing ? { analysing: true } : {}),
   };
 }
 
@@ -221,12 +224,15 @@ export function describeElement(state: TreeState, element: TreeElement): TreeIte
       return {
         id: `snapshot:${element.snapshotId}`,
         label: snapshot?.name ?? element.snapshotId,
-        description: snapshot?.error ? 'could not be read' : `${mode ?? 'none'} · ${count} Service${count === 1 ? '' : 's'}`,
+        description: snapshot?.error
+          ? 'could not be read'
+          : `${mode ?? 'none'} · ${count} Service${count === 1 ? '' : 's'}${snapshot?.analysing ? ' · analysing…' : ''}`,
         tooltip: snapshot ? `${snapshot.folder}${snapshot.error ? `\n${snapshot.error}` : ''}` : undefined,
         icon: troubled ? 'warning' : 'server',
         iconColor: troubled ? 'list.warningForeground' : undefined,
         collapsible: 'expanded',
-        contextValue: 'snapshot',
+        // Its commands need the analysis; a snapshot shown from its preview offers them once that is done.
+        contextValue: snapshot?.analysing ? 'analysingSnapshot' : 'snapshot',
       };
     }
     case 'host':
