@@ -44,11 +44,16 @@ export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetC
     return draft;
   };
 
-  for (const { text: raw, line: lineNumber } of unfold(lines)) {
+  const handle = (raw: string, lineNumber: number): void => {
+    // A member line of `ipset -L` as ipset prints it (one word, no quotes): the bulk of a big listing.
+    if (inMembers && current && isPlainMember(raw)) {
+      addPlainMember(current, raw, lineNumber, diag);
+      return;
+    }
     const line = raw.trim();
     if (line === '') {
       inMembers = false;
-      continue;
+      return;
     }
 
     // `ipset save` form.
@@ -65,11 +70,11 @@ export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetC
         const owner = byName.get(name);
         if (!owner) {
           diag(lineNumber, 'warning', `member of set ${quote(name)} comes before its create line and was ignored`);
-          continue;
+          return;
         }
         addMember(owner, rest, lineNumber, raw, diag);
       }
-      continue;
+      return;
     }
 
     // `ipset -L` form.
@@ -79,11 +84,11 @@ export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetC
       if (key === 'Name') {
         current = startSet(value, lineNumber);
         inMembers = false;
-        continue;
+        return;
       }
       if (!current) {
         diag(lineNumber, 'warning', `"${key}:" comes before any "Name:" line and was ignored`);
-        continue;
+        return;
       }
       inMembers = false;
       switch (key) {
@@ -98,14 +103,23 @@ export function parseIpset(text: string, file = 'ipset.txt'): ParseResult<IpsetC
           break;
         default: break;
       }
-      continue;
+      return;
     }
 
     if (inMembers && current) {
       addMember(current, line, lineNumber, raw, diag);
-      continue;
+      return;
     }
     diag(lineNumber, 'warning', `ignored text that is not part of ipset output: "${quote(line)}"`);
+  };
+
+  for (let index = 0; index < lines.length; index++) {
+    const text = lines[index]!;
+    if (!mayHoldLabels(text)) {
+      handle(text, index + 1);
+      continue;
+    }
+    for (const record of unfold(text, index + 1)) handle(record.text, record.line);
   }
 
   for (const set of sets) {
@@ -128,30 +142,62 @@ const FIELD_LABEL = /(?:^|\s)(?=(?:Name|Type|Revision|Header|Size in memory|Refe
 const MEMBER_OPTIONS = new Set(['timeout', 'packets', 'bytes', 'comment', 'skbmark', 'skbprio', 'skbqueue']);
 
 /**
- * Lines as records with their 1-based line numbers. A listing copied from a web page may hold a whole set on one
+ * A line as records with its 1-based line number. A listing copied from a web page may hold a whole set on one
  * line (`Name: X Type: hash:ip Header: … Members: a b c`); such a line is split back into its fields and members,
  * all keeping that line's number.
  */
-function unfold(lines: string[]): { text: string; line: number }[] {
+function unfold(text: string, line: number): { text: string; line: number }[] {
+  const labels = text.trim().match(/(?:^|\s)(?:Name|Type|Revision|Header|Size in memory|References|Number of entries|Members):/g) ?? [];
+  if (labels.length < 2) return [{ text, line }];
   const records: { text: string; line: number }[] = [];
-  lines.forEach((text, index) => {
-    const line = index + 1;
-    const labels = text.trim().match(/(?:^|\s)(?:Name|Type|Revision|Header|Size in memory|References|Number of entries|Members):/g) ?? [];
-    if (labels.length < 2) {
-      records.push({ text, line });
-      return;
+  for (const piece of text.trim().split(FIELD_LABEL)) {
+    const members = /^Members:\s*(.*)$/.exec(piece.trim());
+    if (!members) {
+      records.push({ text: piece.trim(), line });
+      continue;
     }
-    for (const piece of text.trim().split(FIELD_LABEL)) {
-      const members = /^Members:\s*(.*)$/.exec(piece.trim());
-      if (!members) {
-        records.push({ text: piece.trim(), line });
-        continue;
-      }
-      records.push({ text: 'Members:', line });
-      for (const member of splitFoldedMembers(members[1]!)) records.push({ text: member, line });
-    }
-  });
+    records.push({ text: 'Members:', line });
+    for (const member of splitFoldedMembers(members[1]!)) records.push({ text: member, line });
+  }
   return records;
+}
+
+/** Every field label starts with one of these capitals, so a line without any of them holds none. */
+function mayHoldLabels(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // N, T, R, H, S, M
+    if (code === 78 || code === 84 || code === 82 || code === 72 || code === 83 || code === 77) return true;
+  }
+  return false;
+}
+
+/**
+ * One word without blanks or quotes that does not start with a capital (so it is neither a field label nor a save
+ * command): a member with no options, read without splitting.
+ */
+function isPlainMember(raw: string): boolean {
+  const first = raw.charCodeAt(0);
+  if (raw.length === 0 || (first >= 65 && first <= 90)) return false;
+  for (let i = 0; i < raw.length; i++) {
+    const code = raw.charCodeAt(i);
+    if (code <= 32 || code === 34 || code === 0x85 || code === 0xa0 || code > 0xff) return false;
+  }
+  return true;
+}
+
+/** Members without options share one empty options list; nothing adds to a parsed member's options. */
+const NO_OPTIONS: string[] = Object.freeze([]) as unknown as string[];
+
+function addPlainMember(set: Draft, element: string, line: number, diag: (line: number, severity: Diagnostic['severity'], message: string) => void): void {
+  if (set.dimensions.length > 0 && !element.includes('-')) {
+    let parts = 1;
+    for (let i = element.indexOf(','); i >= 0; i = element.indexOf(',', i + 1)) parts++;
+    if (parts !== set.dimensions.length) {
+      diag(line, 'warning', `member "${quote(element)}" of ${quote(set.name)} does not have the ${set.dimensions.length} parts a ${set.type} member has`);
+    }
+  }
+  set.members.push({ element, nomatch: false, options: NO_OPTIONS, line, raw: element });
 }
 
 /** Splits `a timeout 5 b comment "x y" c` into members, keeping each member's options with it. */
