@@ -91,6 +91,7 @@ async function main(): Promise<void> {
   const allCold = [...cold.values()].flat();
   const first = all[0]!;
   const rows: [string, string][] = [
+    ['the worker thread starts and answers (on activation, before any open)', summary(all.map((each) => each.workerStartMs))],
     ['**open → first level shown from the preview** (the snapshot and its namespaces, while the analysis runs)', summary(all.map((each) => each.openToPreviewMs ?? Number.NaN))],
     ['open: the worker reads and analyses the folder (SnapshotStore.add)', summary(all.map((each) => each.openMs))],
     [`tree's first level (roots, namespaces, one namespace's Services with their details: ${first.firstLevelItems} items)`, summary(all.map((each) => each.firstLevelMs))],

@@ -15,6 +15,8 @@ export interface HoverTiming {
 export interface EditorMeasurement {
   services: number;
   lines: number;
+  /** Starting the worker thread until it answers, before the open (the extension does it on activation). */
+  workerStartMs: number;
   /** The store's open: the worker reads and analyses the folder and sends its summary. */
   openMs: number;
   /** Open until the tree lists the snapshot and its namespaces from the worker's preview; null without one. */

@@ -24,6 +24,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = (message: string) => output.appendLine(`[${new Date().toISOString()}] ${message}`);
   // Snapshots are read, parsed and indexed in a worker thread, so the extension host stays responsive.
   const analysis = new AnalysisClient({ code: KUBE_NETPATH_ANALYSIS_WORKER });
+  // Started now, so opening a snapshot does not also wait for a thread to boot.
+  analysis.start();
   const backend: SnapshotBackend = {
     open: async (folder) =>
       vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Kube Netpath: analysing ${basename(folder)}` }, () =>

@@ -47,6 +47,11 @@ export class AnalysisClient {
     });
   }
 
+  /** Starts the worker ahead of the first request (the extension does so on activation). */
+  start(): void {
+    if (!this.#disposed) this.#start();
+  }
+
   /** Called after the worker died and took its analyses and documents with it. */
   onDidLoseWorker(listener: () => void): { dispose(): void } {
     this.#lostListeners.add(listener);
