@@ -27,6 +27,7 @@ export interface TokenizedLine {
 const TOKEN = /"([^"\\]*(?:\\.[^"\\]*)*)"?|([{},;])|(#.*)|([^\s{},;"#]+)|\s+/gy;
 
 export function tokenizeLine(source: string, line: number): TokenizedLine {
+  if (source.indexOf('"') === -1) return tokenizePlainLine(source, line);
   const tokens: NftToken[] = [];
   let handle: number | undefined;
   let unclosedQuote = false;
@@ -48,6 +49,44 @@ export function tokenizeLine(source: string, line: number): TokenizedLine {
     }
   }
   return { tokens, handle, text: source.slice(0, end).trim(), ...(unclosedQuote ? { unclosedQuote } : {}) };
+}
+
+/** What `\s` matches (ECMAScript white space and line terminators), by character code. */
+function isSpace(code: number): boolean {
+  if (code <= 32) return code === 32 || (code >= 9 && code <= 13);
+  if (code < 160) return false;
+  return code === 160 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
+}
+
+/** `{ } , ;`: tokens of their own. */
+function isPunctuation(code: number): boolean {
+  return code === 123 || code === 125 || code === 44 || code === 59;
+}
+
+/**
+ * tokenizeLine for a line without quotes (nearly every line nft prints), as a character scan: the same tokens
+ * the pattern gives, without a match array per token.
+ */
+function tokenizePlainLine(source: string, line: number): TokenizedLine {
+  const tokens: NftToken[] = [];
+  const hash = source.indexOf('#');
+  const end = hash === -1 ? source.length : hash;
+  let i = 0;
+  while (i < end) {
+    const code = source.charCodeAt(i);
+    if (isSpace(code)) {
+      i++;
+    } else if (isPunctuation(code)) {
+      tokens.push({ text: source[i], quoted: false, line });
+      i++;
+    } else {
+      const start = i;
+      while (i < end && !isSpace(source.charCodeAt(i)) && !isPunctuation(source.charCodeAt(i))) i++;
+      tokens.push({ text: source.slice(start, i), quoted: false, line });
+    }
+  }
+  const handleMatch = hash === -1 ? null : /^#\s*handle\s+(\d+)/.exec(source.slice(hash));
+  return { tokens, handle: handleMatch ? Number(handleMatch[1]) : undefined, text: source.slice(0, end).trim() };
 }
 
 /** Net brace depth change of a token list: `{` opens, `}` closes. */
