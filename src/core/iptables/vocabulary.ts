@@ -127,6 +127,14 @@ const PREFIX_CHAINS: { prefix: string; info: ChainKindInfo }[] = [
   },
 ];
 
+/** Prefixes of kube-proxy's chains that belong to one Service port or one endpoint. */
+export const PER_SERVICE_PREFIXES: readonly string[] = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-XLB-', 'KUBE-SEP-'];
+
+/** Whether a chain belongs to one Service port or one endpoint (KUBE-SVC-, KUBE-SEP-, …). */
+export function isPerServiceChain(name: string): boolean {
+  return name.startsWith('KUBE-') && PER_SERVICE_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
 export function classifyChain(name: string): ChainKindInfo {
   const fixed = FIXED_CHAINS[name];
   if (fixed) return fixed;

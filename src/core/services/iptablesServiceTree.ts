@@ -8,7 +8,7 @@ import type { Chain, Rule, Ruleset } from '../iptables/model';
 import { forEachRuleTarget, isJumpedTo, peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
 import { readEntryRule } from '../iptables/entryRule';
 import { scanOptions } from '../iptables/scanRule';
-import { classifyChain, parseKubeComment } from '../iptables/vocabulary';
+import { classifyChain, isPerServiceChain, parseKubeComment, PER_SERVICE_PREFIXES } from '../iptables/vocabulary';
 import { emptyService } from './emptyService';
 import { lazyService } from './lazyService';
 import { compareServices } from './serviceOrder';
@@ -142,7 +142,7 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
   // Endpoints, paths and policies are read from the chains when a Service is first looked at.
   const services = drafts.map((draft) => lazyService(draft, () => completeDraft(draft, nat?.chains, ref)));
   let owners: Map<string, ServiceInfo> | undefined;
-  const chainOwner = (chain: string) => (PER_SERVICE_CHAIN.test(chain) ? (owners ??= chainOwnersOf(drafts, services, nat?.chains)).get(chain) : undefined);
+  const chainOwner = (chain: string) => (isPerServiceChain(chain) ? (owners ??= chainOwnersOf(drafts, services, nat?.chains)).get(chain) : undefined);
   return { mode: 'iptables', services, warnings, chainOwner };
 }
 
@@ -251,8 +251,6 @@ function chainOwnersOf(drafts: Draft[], services: ServiceInfo[], chains: Map<str
   return owners;
 }
 
-const PER_SERVICE_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-XLB-', 'KUBE-SEP-'];
-const PER_SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|XLB|SEP)-/;
 
 function assignChain(draft: Draft, target: string, fromClusterIP: boolean): void {
   if (target.startsWith('KUBE-SVC-')) draft.serviceChain ??= target;

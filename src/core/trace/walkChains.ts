@@ -7,7 +7,7 @@
 import { readRulesOnce, ruleTargetName } from '../iptables/parseIptablesSave';
 import type { Chain, Rule, RuleOption, Ruleset } from '../iptables/model';
 import { findOption } from '../iptables/ruleDetails';
-import { parseKubeComment } from '../iptables/vocabulary';
+import { isPerServiceChain, parseKubeComment } from '../iptables/vocabulary';
 import { parseIPv4 } from '../net/ipv4';
 import { copyBranch, type Branch } from './branch';
 import { candidateRules } from './chainIndex';
@@ -54,13 +54,11 @@ function ruleRef(rule: Rule): RuleRef {
 }
 
 /**
- * kube-proxy's chains of one Service or endpoint: a trace passes few of the tens of thousands on a big node, and
- * rarely the same ones as the trace before, so their rules are read afresh rather than kept in memory.
+ * A frame for walking a chain. kube-proxy's chains of one Service or endpoint are read afresh rather than kept in
+ * memory: a trace passes few of the tens of thousands on a big node, and rarely the same ones as the trace before.
  */
-const PER_SERVICE_CHAIN = /^KUBE-(SVC|SVL|SEP|EXT|FW|XLB)-/;
-
 function makeFrame(chain: Chain, branch: Branch): Frame {
-  const keep = !PER_SERVICE_CHAIN.test(chain.name);
+  const keep = !isPerServiceChain(chain.name);
   return { chain, rules: keep ? chain.rules : readRulesOnce(chain), keep, cursor: 0, candidates: candidateRules(chain, branch.packet) };
 }
 
