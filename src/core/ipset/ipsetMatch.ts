@@ -25,6 +25,11 @@ interface SetIndex {
   readonly prefixTuples: number[][];
   /** Some members could not be read (ranges, unknown formats): a miss then cannot prove absence. */
   readonly incomplete: boolean;
+  /**
+   * For sets of several dimensions whose first part is always a host address (hash:ip,port and the like): those
+   * addresses, so a packet whose address is in no member is turned away without building a key.
+   */
+  readonly firstHosts?: Set<string>;
 }
 
 const indexes = new WeakMap<IpsetSet, SetIndex>();
@@ -60,6 +65,7 @@ export function ipsetMatch(set: IpsetSet, directions: IpsetDirection[], packet: 
     }
   }
 
+  if (index.firstHosts && !index.firstHosts.has(addresses[0]!)) return index.incomplete ? undefined : false;
   for (const tuple of index.prefixTuples) {
     const key = buildKey(set, addresses, ports, tuple);
     const member = index.members.get(key);
@@ -105,6 +111,7 @@ function indexOf(set: IpsetSet): SetIndex {
     const members = new Map<string, IpsetMember>();
     const tuples = new Map<string, number[]>();
     let incomplete = false;
+    let firstHosts: Set<string> | undefined = set.dimensions.length > 1 && set.dimensions[0] !== 'port' ? new Set() : undefined;
     for (const member of set.members) {
       const parsed = memberKey(set, member.element);
       if (!parsed) {
@@ -113,16 +120,20 @@ function indexOf(set: IpsetSet): SetIndex {
       }
       if (!members.has(parsed.key)) members.set(parsed.key, member);
       tuples.set(parsed.tuple.join(','), parsed.tuple);
+      if (firstHosts) {
+        if (parsed.tuple[0]! < maxPrefixLength(familyOf(parsed.first))) firstHosts = undefined;
+        else firstHosts.add(parsed.first);
+      }
     }
     const prefixTuples = [...tuples.values()].sort((a, b) => sum(b) - sum(a));
-    index = { members, prefixTuples, incomplete };
+    index = { members, prefixTuples, incomplete, ...(firstHosts ? { firstHosts } : {}) };
   }
   indexes.set(set, index);
   return index;
 }
 
 /** A member's hash key and the prefix lengths of its address parts; undefined when unreadable. */
-function memberKey(set: IpsetSet, element: string): { key: string; tuple: number[] } | undefined {
+function memberKey(set: IpsetSet, element: string): { key: string; tuple: number[]; first: string } | undefined {
   const parts = element.split(',');
   if (parts.length !== set.dimensions.length) return undefined;
   const bitmapPort = set.type === 'bitmap:port';
@@ -154,7 +165,7 @@ function memberKey(set: IpsetSet, element: string): { key: string; tuple: number
     keys.push(addressPart(prefix.network, length));
     tuple.push(length);
   }
-  return { key: keys.join('|'), tuple };
+  return { key: keys.join('|'), tuple, first: keys[0]! };
 }
 
 function sum(values: number[]): number {
