@@ -144,3 +144,24 @@ test('chain owners come from chain names, without expanding any Service', () => 
   for (const node of web.path) assert.equal(owner(node.label), web);
   for (const endpoint of web.endpoints) assert.equal(owner(endpoint.chain!), web);
 });
+
+test('stale chains: a per-Service chain no map names and no Service owns is reported; endpoint chains and a Service\'s own chains are not', () => {
+  const sample = readFileSync('samples/nftables-kind/nft.txt', 'utf8').trimEnd();
+  const extra = [
+    '\tchain service-AAAAAAAA-default/gone/tcp/http {',
+    '\t\tnumgen random mod 1 vmap { 0 : goto endpoint-BBBBBBBB-default/gone/tcp/http__10.244.9.9/80 }',
+    '\t}',
+    '\tchain endpoint-BBBBBBBB-default/gone/tcp/http__10.244.9.9/80 {',
+    '\t\tip saddr 10.244.9.9 jump mark-for-masquerade',
+    '\t\tmeta l4proto tcp dnat to 10.244.9.9:80',
+    '\t}',
+    '\tchain local-SUSTUHLJ-default/web/tcp/http {',
+    '\t}',
+  ];
+  const text = `${sample.slice(0, -1)}${extra.join('\n')}\n}\n`;
+  const result = buildNftServiceTree(parseNft(text).value);
+  const stale = result.warnings.filter((warning) => warning.includes('stale chain'));
+  assert.equal(stale.length, 1, stale.join('\n'));
+  assert.match(stale[0], /^ip kube-proxy: chain service-AAAAAAAA-default\/gone\/tcp\/http \(line \d+\) is not used by any map/);
+  assert.equal(buildNftServiceTree(parseNft(readFileSync('samples/nftables-kind/nft.txt', 'utf8')).value).warnings.filter((warning) => warning.includes('stale')).length, 0);
+});

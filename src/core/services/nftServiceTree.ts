@@ -153,9 +153,9 @@ export function buildNftServiceTree(nft: NftRuleset, routes?: Pick<LocalRoutes, 
       drafts.push({ draft: service, index });
     }
     for (const chain of table.chains) {
-      if (chain.name.startsWith('endpoint-')) continue;
+      if (chain.name.startsWith('endpoint-') || referenced.has(chain.name)) continue;
       const parsed = parseServiceChainName(chain.name);
-      if (parsed && parsed.kind !== 'endpoint' && !referenced.has(chain.name)) {
+      if (parsed && parsed.kind !== 'endpoint') {
         tree.warnings.push(`${tableLabel(table)}: chain ${chain.name} (line ${chain.line}) is not used by any map: a stale chain kube-proxy has not deleted yet`);
       }
     }
