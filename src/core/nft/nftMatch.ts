@@ -18,6 +18,9 @@ export type FieldValue =
 
 const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132, udplite: 136, dccp: 33, gre: 47, esp: 50, ah: 51 };
 
+/** Protocol numbers back to the names nft prints. */
+const PROTOCOL_NAMES = new Map(Object.entries(PROTOCOL_NUMBERS).map(([name, number]) => [number, name]));
+
 export function protocolNumber(text: string): number | undefined {
   if (/^\d+$/.test(text)) return Number(text);
   return PROTOCOL_NUMBERS[text];
@@ -166,14 +169,12 @@ export function keyMatches(fields: FieldValue[], key: NftKey, protocolComponents
 export function formatFields(fields: FieldValue[], protocolComponents: boolean[]): string {
   return fields
     .map((field, i) => {
-      if (field.type === 'number' && protocolComponents[i]) {
-        const name = Object.entries(PROTOCOL_NUMBERS).find(([, number]) => number === field.value)?.[0];
-        return name ?? String(field.value);
-      }
+      if (field.type === 'number' && protocolComponents[i]) return PROTOCOL_NAMES.get(field.value) ?? String(field.value);
       return String(field.value);
     })
     .join(' . ');
 }
+
 
 /**
  * A set's elements indexed for lookups: elements whose key components are single values are found by
