@@ -17,7 +17,7 @@ import { parseAddressPort } from '../ipvs/parseIpvsadm';
 import { forEachRealServerKey, hasDrainingRealServer, realServerCount } from '../ipvs/realServerBlock';
 import { realServerShares } from '../ipvs/realServerShares';
 import { KUBE_IPVS_DEVICE, ipsetNameFor, nodePortSetName } from '../ipvs/vocabulary';
-import type { LocalRoutes } from '../routes/localRoutes';
+import type { LocalRoutes, RouteEntry } from '../routes/localRoutes';
 import type { Protocol } from '../trace/result';
 import { emptyService } from './emptyService';
 import { lazyService } from './lazyService';
@@ -127,6 +127,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   const file = ipvs.file;
   const names = serviceNamesFromIptables(iptables);
   const sets = new SetReader(ipsets);
+  const routeReader = routes ? new RouteReader(routes) : undefined;
 
   const classified: Classified[] = [];
   // Signatures are needed only while grouping, so they live beside the entries, not in them (the entries stay
@@ -140,12 +141,12 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     }
     const protocol = vs.protocol.toLowerCase() as Protocol;
     const address = normalizeIp(vs.address) ?? vs.address;
-    const role = classify(vs, protocol, address, sets, routes);
+    const role = classify(vs, protocol, address, sets, routeReader);
     const local = sets.localPolicy(role, protocol, address, vs.port);
     const entry: Classified = { vs, protocol, address, role, local };
     classified.push(entry);
     signatures.set(entry, signatureOf(vs, (key) => loopBack.see(protocol, key)));
-    if (role === 'cluster' && routes && routes.deviceOf(address) !== KUBE_IPVS_DEVICE && routes.isLocal(address) === false) {
+    if (role === 'cluster' && routeReader && !routeReader.boundToIpvs(address) && !routeReader.isLocal(address)) {
       warnings.push(`ClusterIP virtual server ${label(vs)} (${file} line ${vs.line}) is not bound to ${KUBE_IPVS_DEVICE}: packets to it are routed away instead of reaching IPVS.`);
     }
   }
@@ -331,15 +332,15 @@ function ownerOfPathLabel(label: string, ipvs: IpvsTable, serviceOf: Map<Virtual
   return service?.path.some((node) => node.label === label) ? service : undefined;
 }
 /** Decides what a virtual server is for: ipsets first (they say it exactly), then the local route table. */
-function classify(vs: VirtualServer, protocol: Protocol, address: string, sets: SetReader, routes: LocalRoutes | undefined): Role {
+function classify(vs: VirtualServer, protocol: Protocol, address: string, sets: SetReader, routes: RouteReader | undefined): Role {
   if (sets.contains('KUBE-CLUSTER-IP', protocol, address, vs.port)) return 'cluster';
   if (sets.contains('KUBE-EXTERNAL-IP', protocol, address, vs.port) || sets.contains('KUBE-EXTERNAL-IP-LOCAL', protocol, address, vs.port)) return 'external';
   if (sets.contains('KUBE-LOAD-BALANCER', protocol, address, vs.port)) return 'loadbalancer';
   if (routes) {
-    if (routes.deviceOf(address) === KUBE_IPVS_DEVICE && routes.isLocal(address)) return 'cluster';
+    if (routes.boundToIpvs(address) && routes.isLocal(address)) return 'cluster';
     if (routes.isLocal(address)) return 'nodeport';
     // Addresses the routing code cannot judge (IPv6 in an IPv4 local table) fall through to the ipsets.
-    if (address.includes(':') && !routes.entries.some((entry) => entry.prefix.includes(':'))) {
+    if (address.includes(':') && !routes.hasIpv6) {
       return sets.nodePortListed(protocol, address, vs.port) ? 'nodeport' : 'cluster';
     }
     return 'unplaced';
@@ -524,6 +525,36 @@ class LoopBackMembers {
   /** Warnings for members no virtual server has as a real server, in set order. */
   unused(): string[] {
     return this.ordered.filter((candidate) => !candidate.used).map((candidate) => candidate.report());
+  }
+}
+
+/**
+ * The local route table as the grouping asks it: one lookup per distinct address (NodePort virtual servers share a
+ * few node addresses), and whether the table holds any IPv6 route at all, decided once.
+ */
+class RouteReader {
+  private readonly entries = new Map<string, RouteEntry | undefined>();
+  private ipv6: boolean | undefined;
+
+  constructor(private readonly routes: LocalRoutes) {}
+
+  private entryFor(address: string): RouteEntry | undefined {
+    if (this.entries.has(address)) return this.entries.get(address);
+    const entry = this.routes.entryFor(address);
+    this.entries.set(address, entry);
+    return entry;
+  }
+
+  boundToIpvs(address: string): boolean {
+    return this.entryFor(address)?.device === KUBE_IPVS_DEVICE;
+  }
+
+  isLocal(address: string): boolean {
+    return this.entryFor(address)?.type === 'local';
+  }
+
+  get hasIpv6(): boolean {
+    return (this.ipv6 ??= this.routes.entries.some((entry) => entry.prefix.includes(':')));
   }
 }
 
