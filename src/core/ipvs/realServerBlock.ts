@@ -226,9 +226,9 @@ export function forEachRealServerKey(vs: VirtualServer, key: (server: RealServer
     const arrow = text.indexOf('->', start);
     if (arrow >= 0 && arrow < stop) {
       let i = arrow + 2;
-      while (isBlank(text.charCodeAt(i))) i++;
+      while (i < stop && isBlank(text.charCodeAt(i))) i++;
       const tokenStart = i;
-      while (!isBlank(text.charCodeAt(i))) i++;
+      while (i < stop && !isBlank(text.charCodeAt(i))) i++;
       each(text.slice(tokenStart, i));
     }
     start = stop + 1;
