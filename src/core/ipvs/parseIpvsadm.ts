@@ -138,9 +138,9 @@ class ListingReader {
   ) {}
 
   /**
-   * Reads a plain real-server line (default columns) or a plain virtual-server line straight from the text,
-   * accepting exactly what the fast-path expressions accept with space and tab as blanks; false for anything
-   * else, which the caller then cuts out and reads word by word.
+   * Reads a plain real-server line (default columns, canonical IPv4; see scanPlainRealServer) or a plain
+   * virtual-server line straight from the text. It accepts only lines the fast-path expressions below accept too,
+   * and gives the same result; false for anything else, which the caller then cuts out and reads the general way.
    */
   readPlainLine(text: string, start: number, stop: number, lineNumber: number): boolean {
     let i = start;
