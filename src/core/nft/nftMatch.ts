@@ -6,6 +6,7 @@
  */
 
 import ipaddr from 'ipaddr.js';
+import { CANONICAL_IPV4, parseIPv4 } from '../net/ipv4';
 import type { NftKey } from './model';
 
 /** What a selector yields for the packet: an address, a number, or a symbolic word. */
@@ -52,32 +53,11 @@ function compareBytes(a: number[], b: number[]): number {
   return 0;
 }
 
-/** Octets of a dotted quad as nft prints them: decimal, no leading zeros, each 0–255. */
-const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
-/**
- * A dotted quad in nft's own form as an unsigned 32-bit number; undefined for anything else (IPv6, leading
- * zeros, which ipaddr.js reads as octal, hex octets), which then goes through ipaddr.js.
- */
-function canonicalIPv4(text: string): number | undefined {
-  if (!CANONICAL_IPV4.test(text)) return undefined;
-  let value = 0;
-  let octet = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === 46) {
-      value = value * 256 + octet;
-      octet = 0;
-    } else octet = octet * 10 + (code - 48);
-  }
-  return value * 256 + octet;
-}
-
 /** addressMatches for an IPv4 packet address and a canonical IPv4 address, prefix or range; undefined to take the general path. */
 function ipv4Matches(address: number, text: string): boolean | undefined {
   const slash = text.indexOf('/');
   if (slash !== -1) {
-    const network = canonicalIPv4(text.slice(0, slash));
+    const network = parseIPv4(text.slice(0, slash));
     const bitsText = text.slice(slash + 1);
     const bits = /^\d{1,2}$/.test(bitsText) ? Number(bitsText) : -1;
     if (network === undefined || bits < 0 || bits > 32) return undefined;
@@ -86,18 +66,18 @@ function ipv4Matches(address: number, text: string): boolean | undefined {
   }
   const dash = text.indexOf('-');
   if (dash !== -1) {
-    const low = canonicalIPv4(text.slice(0, dash));
-    const high = canonicalIPv4(text.slice(dash + 1));
+    const low = parseIPv4(text.slice(0, dash));
+    const high = parseIPv4(text.slice(dash + 1));
     if (low === undefined || high === undefined) return undefined;
     return address >= low && address <= high;
   }
-  const single = canonicalIPv4(text);
+  const single = parseIPv4(text);
   return single === undefined ? undefined : single === address;
 }
 
 /** Does the address fall within `text`: an address, a `prefix/len`, or a `low-high` range? */
 export function addressMatches(ip: string, text: string): boolean | undefined {
-  const v4 = canonicalIPv4(ip);
+  const v4 = parseIPv4(ip);
   if (v4 !== undefined) {
     const fast = ipv4Matches(v4, text);
     if (fast !== undefined) return fast;
