@@ -692,6 +692,11 @@ function endpointKey(server: RealServer): string {
   return `${normalizeIp(server.address) ?? server.address}:${server.port}`;
 }
 
+/** The default sort order of strings, with a comparator that skips the default's conversions. */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Sorted `ip:port` of a virtual server's real servers, joined by spaces ('' for none); `seen` gets each key. */
 function signatureOf(vs: VirtualServer, seen: (key: string) => void): string {
   const keys: string[] = [];
@@ -699,5 +704,5 @@ function signatureOf(vs: VirtualServer, seen: (key: string) => void): string {
     keys.push(key);
     seen(key);
   });
-  return keys.length === 1 ? keys[0]! : keys.sort().join(' ');
+  return keys.length === 1 ? keys[0]! : keys.sort(byCodeUnits).join(' ');
 }
