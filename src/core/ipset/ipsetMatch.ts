@@ -112,14 +112,19 @@ function indexOf(set: IpsetSet): SetIndex {
     const tuples = new Map<string, number[]>();
     let incomplete = false;
     let firstHosts: Set<string> | undefined = set.dimensions.length > 1 && set.dimensions[0] !== 'port' ? new Set() : undefined;
+    // hash:ip and bitmap:ip with `netmask N` store network addresses of that length.
+    const netmask = set.header['netmask'] !== undefined && /^\d+$/.test(set.header['netmask']) ? Number(set.header['netmask']) : undefined;
+    let previous: number[] | undefined;
     for (const member of set.members) {
-      const parsed = memberKey(set, member.element);
+      const parsed = memberKey(set, member.element, netmask);
       if (!parsed) {
         incomplete = true;
         continue;
       }
       if (!members.has(parsed.key)) members.set(parsed.key, member);
-      tuples.set(parsed.tuple.join(','), parsed.tuple);
+      // Members of one set nearly always share their prefix lengths: the tuple is keyed only when it changes.
+      if (!previous || !sameNumbers(previous, parsed.tuple)) tuples.set(parsed.tuple.join(','), parsed.tuple);
+      previous = parsed.tuple;
       if (firstHosts) {
         if (parsed.tuple[0]! < maxPrefixLength(familyOf(parsed.first))) firstHosts = undefined;
         else firstHosts.add(parsed.first);
@@ -133,39 +138,74 @@ function indexOf(set: IpsetSet): SetIndex {
 }
 
 /** A member's hash key and the prefix lengths of its address parts; undefined when unreadable. */
-function memberKey(set: IpsetSet, element: string): { key: string; tuple: number[]; first: string } | undefined {
+function memberKey(set: IpsetSet, element: string, netmask: number | undefined): { key: string; tuple: number[]; first: string } | undefined {
   const parts = element.split(',');
   if (parts.length !== set.dimensions.length) return undefined;
   const bitmapPort = set.type === 'bitmap:port';
-  // hash:ip and bitmap:ip with `netmask N` store network addresses of that length.
-  const netmask = set.header['netmask'] !== undefined && /^\d+$/.test(set.header['netmask']) ? Number(set.header['netmask']) : undefined;
-  const keys: string[] = [];
+  let key = '';
+  let first = '';
   const tuple: number[] = [];
   for (let position = 0; position < parts.length; position++) {
     const part = parts[position]!;
     const dimension = set.dimensions[position]!;
+    let piece: string;
     if (dimension === 'port') {
-      const port = /^(?:([a-z0-9]+):)?(\d{1,5})$/i.exec(part);
+      const port = readPortPart(part);
       if (!port) return undefined;
-      const protocol = (port[1] ?? 'tcp').toLowerCase();
-      keys.push(bitmapPort ? String(Number(port[2])) : `${protocol}:${Number(port[2])}`);
-      continue;
-    }
-    if (!part.includes('/') && netmask === undefined) {
+      piece = bitmapPort ? String(port.number) : `${port.protocol}:${port.number}`;
+    } else if (!part.includes('/') && netmask === undefined) {
       // A host address, the common case: no prefix arithmetic needed.
       const address = normalizeIp(part);
       if (address === undefined) return undefined;
-      keys.push(address);
+      piece = address;
       tuple.push(maxPrefixLength(familyOf(address)));
-      continue;
+    } else {
+      const prefix = parsePrefix(part);
+      if (!prefix) return undefined;
+      const length = dimension === 'ip' && netmask !== undefined && !part.includes('/') ? Math.min(netmask, prefix.length) : prefix.length;
+      piece = addressPart(prefix.network, length);
+      tuple.push(length);
     }
-    const prefix = parsePrefix(part);
-    if (!prefix) return undefined;
-    const length = dimension === 'ip' && netmask !== undefined && !part.includes('/') ? Math.min(netmask, prefix.length) : prefix.length;
-    keys.push(addressPart(prefix.network, length));
-    tuple.push(length);
+    if (position === 0) {
+      key = piece;
+      first = piece;
+    } else {
+      key = `${key}|${piece}`;
+    }
   }
-  return { key: keys.join('|'), tuple, first: keys[0]! };
+  return { key, tuple, first };
+}
+
+/**
+ * A port part, `[proto:]digits` (1 to 5 digits; the protocol letters and digits in any case, tcp when absent),
+ * with the protocol in lower case; undefined for anything else.
+ */
+function readPortPart(part: string): { protocol: string; number: number } | undefined {
+  const colon = part.indexOf(':');
+  const digitsStart = colon + 1;
+  const digits = part.length - digitsStart;
+  if (digits < 1 || digits > 5) return undefined;
+  for (let i = digitsStart; i < part.length; i++) {
+    const code = part.charCodeAt(i);
+    if (code < 48 || code > 57) return undefined;
+  }
+  if (colon < 0) return { protocol: 'tcp', number: Number(part) };
+  if (colon === 0) return undefined;
+  let lower = true;
+  for (let i = 0; i < colon; i++) {
+    const code = part.charCodeAt(i);
+    const isLower = (code >= 97 && code <= 122) || (code >= 48 && code <= 57);
+    if (!isLower && !(code >= 65 && code <= 90)) return undefined;
+    if (!isLower) lower = false;
+  }
+  const protocol = part.slice(0, colon);
+  return { protocol: lower ? protocol : protocol.toLowerCase(), number: Number(part.slice(digitsStart)) };
+}
+
+function sameNumbers(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function sum(values: number[]): number {
