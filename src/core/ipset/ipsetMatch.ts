@@ -75,6 +75,29 @@ export function ipsetMatch(set: IpsetSet, directions: IpsetDirection[], packet: 
 }
 
 /**
+ * `ipsetMatch(set, ['dst', 'dst'], packet to address:port) === true` for the common `address,proto:port` sets
+ * (hash:ip,port, hash:net,port), without building the packet, direction and part lists a general test needs:
+ * the Service tree asks it for every virtual server. Other set types take the general path.
+ */
+export function ipsetHasAddressPort(set: IpsetSet, address: string, protocol: string, port: number): boolean {
+  const dimensions = set.dimensions;
+  const index = indexOf(set);
+  if (!index.members || dimensions.length !== 2 || dimensions[0] === 'port' || dimensions[1] !== 'port' || set.type === 'bitmap:port') {
+    return ipsetMatch(set, ['dst', 'dst'], { src: address, dst: address, proto: protocol, sport: 0, dport: port }) === true;
+  }
+  const normalized = normalizeIp(address);
+  if (normalized === undefined) return false;
+  if (set.family !== undefined && familyOf(normalized) !== set.family) return false;
+  if (index.firstHosts && !index.firstHosts.has(normalized)) return false;
+  const portPart = `${protocol.toLowerCase()}:${port}`;
+  for (const tuple of index.prefixTuples) {
+    const member = index.members.get(`${addressPart(normalized, tuple[0]!)}|${portPart}`);
+    if (member) return !member.nomatch;
+  }
+  return false;
+}
+
+/**
  * The index key of one candidate member: its parts joined by `|`, an address part written as the bare address at
  * full length (so a host lookup needs no new string) and as `network/length` when shorter.
  */

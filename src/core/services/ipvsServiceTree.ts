@@ -9,7 +9,7 @@
 import type { Ruleset } from '../iptables/model';
 import { parseKubeComment } from '../iptables/vocabulary';
 import { normalizeIp } from '../ipset/ipAddress';
-import { ipsetMatch } from '../ipset/ipsetMatch';
+import { ipsetHasAddressPort, ipsetMatch } from '../ipset/ipsetMatch';
 import type { IpsetCollection, IpsetSet } from '../ipset/model';
 import { lookupVirtualServer } from '../ipvs/lookupVirtualServer';
 import type { IpvsTable, RealServer, VirtualServer } from '../ipvs/model';
@@ -586,7 +586,7 @@ class SetReader {
   contains(base: string, protocol: Protocol, address: string, port: number): boolean {
     const set = this.set(base, address);
     if (!set) return false;
-    return ipsetMatch(set, ['dst', 'dst'], { src: address, dst: address, proto: protocol, sport: 0, dport: port }) === true;
+    return ipsetHasAddressPort(set, address, protocol, port);
   }
 
   /** Whether a NodePort is listed in kube-proxy's NodePort set for its protocol. */
