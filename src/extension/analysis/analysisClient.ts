@@ -11,6 +11,13 @@ import type { AnalysisMethod, AnalysisMethods, AnalysisReply } from './analysisP
 /** Where the worker's code comes from: the bundled source text (the packaged extension), or a file (tests). */
 export type WorkerSource = { code: string } | { file: string; execArgv?: string[] };
 
+/**
+ * A young generation of 12 MB instead of V8's default 48: parsing a big dump keeps most of what it allocates,
+ * which makes V8 grow the young generation to its maximum and keep it. On a 10,000-Service snapshot the worker's
+ * memory grows by 91 MB instead of 111 MB, with the same analysis time (and shorter pauses while tracing).
+ */
+const YOUNG_GENERATION = { maxYoungGenerationSizeMb: 12 };
+
 export class AnalysisError extends Error {
   constructor(
     message: string,
@@ -61,7 +68,10 @@ export class AnalysisClient {
   #start(): Worker {
     if (this.#worker) return this.#worker;
     const source = this.source;
-    const worker = 'code' in source ? new Worker(source.code, { eval: true }) : new Worker(source.file, { execArgv: source.execArgv });
+    const worker =
+      'code' in source
+        ? new Worker(source.code, { eval: true, resourceLimits: YOUNG_GENERATION })
+        : new Worker(source.file, { execArgv: source.execArgv, resourceLimits: YOUNG_GENERATION });
     worker.on('message', (reply: AnalysisReply) => {
       const pending = this.#pending.get(reply.id);
       if (!pending) return;
