@@ -33,6 +33,8 @@ export interface IpvsServiceTreeInput {
 type Role = 'cluster' | 'nodeport' | 'external' | 'loadbalancer' | 'unplaced';
 
 interface Classified {
+  /** Position in the list of classified virtual servers. */
+  index: number;
   vs: VirtualServer;
   protocol: Protocol;
   address: string;
@@ -48,6 +50,8 @@ type Detail = (info: ServiceInfo) => void;
 type Note = (what: string) => string;
 
 interface Draft {
+  /** Position in the list of Services. */
+  index: number;
   info: ServiceInfo;
   anchor: Classified | undefined;
   /** Sorted `ip:port` of the anchor's real servers, joined by spaces: how virtual servers of one Service recognise each other. */
@@ -132,7 +136,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   const classified: Classified[] = [];
   // Signatures are needed only while grouping, so they live beside the entries, not in them (the entries stay
   // reachable from the Services' pending details).
-  const signatures = new Map<Classified, string>();
+  const signatures: string[] = [];
   const loopBack = new LoopBackMembers(sets);
   for (const vs of ipvs.virtualServers) {
     if (vs.protocol === 'FWM') {
@@ -143,9 +147,9 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     const address = normalizeIp(vs.address) ?? vs.address;
     const role = classify(vs, protocol, address, sets, routeReader);
     const local = sets.localPolicy(role, protocol, address, vs.port);
-    const entry: Classified = { vs, protocol, address, role, local };
+    const entry: Classified = { index: classified.length, vs, protocol, address, role, local };
     classified.push(entry);
-    signatures.set(entry, signatureOf(vs, (key) => loopBack.see(protocol, key)));
+    signatures.push(signatureOf(vs, (key) => loopBack.see(protocol, key)));
     if (role === 'cluster' && routeReader && !routeReader.boundToIpvs(address) && !routeReader.isLocal(address)) {
       warnings.push(`ClusterIP virtual server ${label(vs)} (${file} line ${vs.line}) is not bound to ${KUBE_IPVS_DEVICE}: packets to it are routed away instead of reaching IPVS.`);
     }
@@ -155,7 +159,8 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   const drafts: Draft[] = [];
   const owners = new OwnerIndex();
   const clusterByKey = new Map<string, Draft>();
-  const ownerOf = new Map<VirtualServer, Draft>();
+  // The Service each classified virtual server went to, by position (-1 for none yet).
+  const ownerOf = new Int32Array(classified.length).fill(-1);
   for (const entry of classified) {
     if (entry.role !== 'cluster') continue;
     const key = `${entry.protocol}|${entry.address}|${entry.vs.port}`;
@@ -163,7 +168,8 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     const draft: Draft = {
       info: newService(id, entry.protocol, `${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`),
       anchor: entry,
-      signature: signatures.get(entry)!,
+      index: drafts.length,
+      signature: signatures[entry.index]!,
       details: [clusterDetail(entry, file, sets)],
     };
     draft.info.clusterIP = { ip: entry.address, port: entry.vs.port };
@@ -171,7 +177,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     drafts.push(draft);
     owners.add(draft);
     clusterByKey.set(key, draft);
-    ownerOf.set(entry.vs, draft);
+    ownerOf[entry.index] = draft.index;
   }
 
   // NodePorts: one group per protocol and port, across every node address.
@@ -182,15 +188,15 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   for (const group of nodePortGroups.values()) {
     const first = group[0]!;
     const nodePort = first.vs.port;
-    const signature = signatures.get(first)!;
-    const differing = group.filter((entry) => signatures.get(entry) !== signature);
+    const signature = signatures[first.index]!;
+    const differing = group.filter((entry) => signatures[entry.index] !== signature);
     const local = group.some((entry) => entry.local === true) ? true : group.some((entry) => entry.local === false) ? false : undefined;
     const named = names.get(`nodeport|${first.protocol}|${nodePort}`);
     const byName = named ? owners.byId.get(named) : undefined;
     const owner = byName ? { draft: byName, note: undefined } : pickOwner(owners, first, signature, local, false);
     const target = owner.draft ?? orphan(drafts, newService(named, first.protocol, `nodePort ${nodePort}/${first.protocol}`), first, file, sets);
     target.info.nodePort = nodePort;
-    for (const entry of group) ownerOf.set(entry.vs, target);
+    for (const entry of group) ownerOf[entry.index] = target.index;
     addDetail(target, nodePortDetail(group, differing, local, owner.note, target.anchor, file));
   }
 
@@ -200,18 +206,18 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
     const kind = entry.role === 'external' ? 'external IP' : 'load-balancer IP';
     const named = names.get(`${entry.role}|${entry.protocol}|${entry.address}|${entry.vs.port}`);
     const byName = named ? owners.byId.get(named) : undefined;
-    const owner = byName ? { draft: byName, note: undefined } : pickOwner(owners, entry, signatures.get(entry)!, entry.local, true);
+    const owner = byName ? { draft: byName, note: undefined } : pickOwner(owners, entry, signatures[entry.index]!, entry.local, true);
     const target = owner.draft ?? orphan(drafts, newService(named, entry.protocol, `${kind} ${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`), entry, file, sets);
     const list = entry.role === 'external' ? target.info.externalIPs : target.info.loadBalancerIPs;
     list.push({ ip: entry.address, port: entry.vs.port });
-    ownerOf.set(entry.vs, target);
+    ownerOf[entry.index] = target.index;
     addDetail(target, addressDetail(entry, kind, owner.note, file, sets));
   }
 
   for (const entry of classified) {
     if (entry.role !== 'unplaced') continue;
     const draft = orphan(drafts, newService(undefined, entry.protocol, `${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`), entry, file, sets);
-    ownerOf.set(entry.vs, draft);
+    ownerOf[entry.index] = draft.index;
     addDetail(draft, unplacedDetail(entry, file));
   }
 
@@ -221,16 +227,8 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   }
   // The Services keep only their detail steps (closures made by the functions below, which capture what each
   // step reads): the grouping's indexes and signatures are garbage once the tree is built.
-  const services: ServiceInfo[] = [];
-  const serviceOfDraft = new Map<Draft, ServiceInfo>();
-  for (const draft of drafts) {
-    const service = lazyService(draft.info, completion(draft.details));
-    services.push(service);
-    serviceOfDraft.set(draft, service);
-  }
-  const serviceOf = new Map<VirtualServer, ServiceInfo>();
-  for (const [vs, draft] of ownerOf) serviceOf.set(vs, serviceOfDraft.get(draft)!);
-  return { mode: 'ipvs', services, warnings, chainOwner: chainOwnerOf(ipvs, serviceOf) };
+  const services = drafts.map((draft) => lazyService(draft.info, completion(draft.details)));
+  return { mode: 'ipvs', services, warnings, chainOwner: chainOwnerOf(ipvs, classified, ownerOf, services) };
 }
 
 /** Appends a step; the list is copied to its exact length, as most Services have one or two steps. */
@@ -258,8 +256,19 @@ function completion(details: Detail[]): (draft: ServiceInfo) => void {
   };
 }
 
-function chainOwnerOf(ipvs: IpvsTable, serviceOf: Map<VirtualServer, ServiceInfo>): (chain: string) => ServiceInfo | undefined {
-  return (chain) => ownerOfPathLabel(chain, ipvs, serviceOf);
+/** Chain lookups; the map from virtual server to Service is built on the first one. */
+function chainOwnerOf(ipvs: IpvsTable, classified: Classified[], ownerOf: Int32Array, services: ServiceInfo[]): (chain: string) => ServiceInfo | undefined {
+  let serviceOf: Map<VirtualServer, ServiceInfo> | undefined;
+  return (chain) => {
+    if (!serviceOf) {
+      serviceOf = new Map();
+      for (const entry of classified) {
+        const owner = ownerOf[entry.index]!;
+        if (owner >= 0) serviceOf.set(entry.vs, services[owner]!);
+      }
+    }
+    return ownerOfPathLabel(chain, ipvs, serviceOf);
+  };
 }
 
 /** A ClusterIP virtual server's part of its Service: affinity, endpoints, the first path step, its warnings. */
@@ -377,6 +386,7 @@ function pickOwner(owners: OwnerIndex, entry: Classified, signature: string, loc
 function orphan(drafts: Draft[], info: ServiceInfo, entry: Classified, file: string, sets: SetReader): Draft {
   info.source = { file, line: entry.vs.line };
   const draft: Draft = {
+    index: drafts.length,
     info,
     anchor: undefined,
     signature: '',
