@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ipsetHasAddressPort, ipsetMatch } from '../../src/core/ipset/ipsetMatch';
+import { ipsetHasAddress, ipsetHasAddressPort, ipsetMatch } from '../../src/core/ipset/ipsetMatch';
 import { parseIpset } from '../../src/core/ipset/parseIpset';
 
 /** A small address space, so random packets hit members, near misses and other families often. */
@@ -48,4 +48,27 @@ test('a member is found, its nomatch exception wins, and a missing address is tu
   assert.equal(ipsetHasAddressPort(set, '192.0.0.1', 'UDP', 53), true);
   assert.equal(ipsetHasAddressPort(set, '192.0.0.1', 'tcp', 53), false);
   assert.equal(ipsetHasAddressPort(set, '172.16.0.1', 'tcp', 80), false);
+});
+
+test('the address lookup answers as the general dst test does, for every set type', () => {
+  const addressMember = fc.oneof(
+    address,
+    fc.tuple(fc.constantFrom('10.0.0.0/8', '10.1.0.0/16', '192.0.0.0/24', 'fd00::/64'), fc.boolean()).map(([net, nomatch]) => `${net}${nomatch ? ' nomatch' : ''}`),
+    member,
+  );
+  fc.assert(
+    fc.property(
+      fc.constantFrom('hash:ip', 'hash:net', 'hash:ip,port', 'bitmap:port'),
+      fc.constantFrom('family inet', 'family inet6', 'family inet netmask 24', ''),
+      fc.array(addressMember, { maxLength: 8 }),
+      address,
+      (type, options, members, ip) => {
+        const text = [`create S ${type} ${options}`, ...members.map((each) => `add S ${each}`)].join('\n');
+        const set = parseIpset(text).value.get('S')!;
+        const general = ipsetMatch(set, ['dst'], { src: ip, dst: ip, proto: 'tcp', sport: 0, dport: 0 }) === true;
+        assert.equal(ipsetHasAddress(set, ip), general, `${text}\n? ${ip}`);
+      },
+    ),
+    { numRuns: 3000 },
+  );
 });

@@ -98,6 +98,26 @@ export function ipsetHasAddressPort(set: IpsetSet, address: string, protocol: st
 }
 
 /**
+ * `ipsetMatch(set, ['dst'], packet to address) === true` for one-dimension address sets (hash:ip, hash:net,
+ * bitmap:ip), without the lists a general test builds; other set types take the general path.
+ */
+export function ipsetHasAddress(set: IpsetSet, address: string): boolean {
+  const dimensions = set.dimensions;
+  const index = indexOf(set);
+  if (!index.members || dimensions.length !== 1 || dimensions[0] === 'port') {
+    return ipsetMatch(set, ['dst'], { src: address, dst: address, proto: 'tcp', sport: 0, dport: 0 }) === true;
+  }
+  const normalized = normalizeIp(address);
+  if (normalized === undefined) return false;
+  if (set.family !== undefined && familyOf(normalized) !== set.family) return false;
+  for (const tuple of index.prefixTuples) {
+    const member = index.members.get(addressPart(normalized, tuple[0]!));
+    if (member) return !member.nomatch;
+  }
+  return false;
+}
+
+/**
  * The index key of one candidate member: its parts joined by `|`, an address part written as the bare address at
  * full length (so a host lookup needs no new string) and as `network/length` when shorter.
  */

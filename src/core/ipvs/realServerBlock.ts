@@ -162,8 +162,9 @@ const REAL_SERVERS: PropertyDescriptor = {
   configurable: false,
   get(this: Holder): RealServer[] {
     const held = this[SERVERS];
-    if (held === undefined || Array.isArray(held)) return held ?? [];
-    const servers = readBlock(held);
+    if (Array.isArray(held)) return held;
+    // Nothing yet (a new array, kept so that pushes stay) or a block still in the text.
+    const servers = held === undefined ? [] : readBlock(held);
     this[SERVERS] = servers;
     return servers;
   },
@@ -177,9 +178,14 @@ const REAL_SERVERS: PropertyDescriptor = {
  * the caller adds it among the keys, so JSON.stringify and spread see an ordinary array.
  */
 export function attachRealServers(vs: object): void {
-  Object.defineProperty(vs, SERVERS, { value: [], writable: true, enumerable: false, configurable: false });
-  Object.defineProperty(vs, 'realServers', REAL_SERVERS);
+  Object.defineProperties(vs, ATTACHED);
 }
+
+/** The accessor and its hidden slot (empty until the first real server or block), defined in one call. */
+const ATTACHED: PropertyDescriptorMap = {
+  realServers: REAL_SERVERS,
+  [SERVERS]: { value: undefined, writable: true, enumerable: false, configurable: false },
+};
 
 /** Whether the virtual server was made with attachRealServers, so its real servers can stay in the text. */
 export function canDefer(vs: object): boolean {

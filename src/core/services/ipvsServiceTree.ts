@@ -9,7 +9,7 @@
 import type { Ruleset } from '../iptables/model';
 import { parseKubeComment } from '../iptables/vocabulary';
 import { normalizeIp } from '../ipset/ipAddress';
-import { ipsetHasAddressPort, ipsetMatch } from '../ipset/ipsetMatch';
+import { ipsetHasAddress, ipsetHasAddressPort, ipsetMatch } from '../ipset/ipsetMatch';
 import type { IpsetCollection, IpsetSet } from '../ipset/model';
 import { lookupVirtualServer } from '../ipvs/lookupVirtualServer';
 import type { IpvsTable, RealServer, VirtualServer } from '../ipvs/model';
@@ -589,7 +589,7 @@ class SetReader {
   inIpvsAddresses(address: string): boolean | undefined {
     const set = this.set('KUBE-IPVS-IPS', address);
     if (!set) return undefined;
-    return ipsetMatch(set, ['dst'], { src: address, dst: address, proto: 'tcp', sport: 0, dport: 0 }) === true;
+    return ipsetHasAddress(set, address);
   }
 
   /** `dst,dst` membership of address,protocol:port; false when the set is missing. */
