@@ -4,6 +4,9 @@
  * NodePort, external-IP and load-balancer virtual servers join it when their real servers match. kube-proxy
  * writes no Service names in IPVS mode, so names come only from ipset member comments or iptables comments
  * where those exist; otherwise a Service is labelled by its ClusterIP and port.
+ * The grouping (the tree's first level) is decided up front from real-server keys read from the text; each
+ * Service's endpoints, path, policies and warnings are computed when first read (lazyService), so real servers
+ * stay text (realServerBlock.ts) until someone looks at their Service.
  */
 
 import type { Ruleset } from '../iptables/model';
