@@ -51,10 +51,9 @@ test('the preview lists the analysed Services in their order, and the snapshot t
   await details;
   assert.equal(loaded.analysing, false);
   assert.equal(store.get(SHOP), loaded);
-  assert.deepEqual(
-    preview.services!.services.map((service) => `${service.id} ${service.protocol} ${service.clusterIP?.ip}:${service.clusterIP?.port} ${service.nodePort}`),
-    loaded.services!.services.map((service) => `${service.id} ${service.protocol} ${service.clusterIP?.ip}:${service.clusterIP?.port} ${service.nodePort}`),
-  );
+  // Same Services in the same order, so the tree's elements (by index) stay what they were.
+  const listing = (snapshot: LoadedSnapshot) => snapshot.services!.services.map((service) => `${service.namespace} ${service.id} ${service.protocol}`);
+  assert.deepEqual(listing(preview), listing(loaded));
   assert.ok(preview.services!.services.length > 0);
 });
 

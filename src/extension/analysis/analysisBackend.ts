@@ -25,7 +25,7 @@ import { prepareEditorIndexes } from '../snapshots/editorIndexes';
 import { clusterCidr, routesForDefaults } from '../trace/traceDefaults';
 import { serviceChoices, traceSettingOf } from '../trace/traceSetting';
 import { serviceMatches } from '../tree/treeModel';
-import type { AnalysisAnswers, DocumentRef, ServiceDetails, ServiceHeader, ServiceLens, SnapshotSummary } from './analysisProtocol';
+import type { AnalysisAnswers, DocumentRef, PreviewService, ServiceDetails, ServiceHeader, ServiceLens, SnapshotSummary } from './analysisProtocol';
 
 /** Thrown when a request names a document version the backend does not hold: the host sends the text. */
 export class NeedTextError extends Error {
@@ -134,14 +134,14 @@ export class AnalysisBackend implements AnalysisAnswers {
     return reading;
   }
 
-  async preview(folder: string): Promise<ServiceHeader[] | null> {
+  async preview(folder: string): Promise<PreviewService[] | null> {
     if (this.#analyses.has(folder)) return null;
     const { files } = await this.#read(folder);
     const text = files['iptables-save.txt'];
     // IPVS and nftables nodes are listed by their own trees; their preview would name the wrong Services.
     if (text === undefined || /^(TCP|UDP|SCTP) /m.test(files['ipvsadm.txt'] ?? '') || files['nft.txt']?.includes('kube-proxy')) return null;
     const services = previewIptablesServices(text);
-    return services.length === 0 ? null : services.map(header);
+    return services.length === 0 ? null : services.map((service): PreviewService => [service.id, service.protocol]);
   }
 
   async #analysisOrNone(folder: string | undefined): Promise<Analysis | undefined> {

@@ -15,6 +15,9 @@ import type { LineSpan, OutlineTable } from '../language/ruleNavigation';
 /** A Service's first-level fields: what the tree, the filter and the pickers show before it is expanded. */
 export type ServiceHeader = Pick<ServiceInfo, 'id' | 'namespace' | 'name' | 'portName' | 'protocol' | 'clusterIP' | 'nodePort' | 'externalIPs' | 'loadBalancerIPs' | 'source'>;
 
+/** A Service of a preview: its id and protocol, a few bytes each for 10,000 Services. */
+export type PreviewService = [id: string, protocol: Protocol];
+
 /** The rest of a Service, read from its chains: sent only for the Services the tree shows. */
 export type ServiceDetails = Omit<ServiceInfo, keyof ServiceHeader>;
 
@@ -55,11 +58,12 @@ export interface ServiceLens {
 /** `folder` is the snapshot folder a request is about; documents outside any (untitled ones) pass undefined. */
 export interface AnalysisMethods {
   /**
-   * The first-level Services of an iptables-mode folder, read from its entry chains alone, in the order `open`
-   * will list them: the tree shows them while `open` analyses. Null when the folder gives no such preview (other
-   * modes, unreadable files, a dump whose rule lines carry counters).
+   * The Services of an iptables-mode folder as `[id, protocol]`, read from its entry chains alone, in the order
+   * `open` will list them: the tree lists the snapshot and its namespaces from them while `open` analyses (their
+   * other fields arrive with the summary). Null when the folder gives no such preview (other modes, unreadable
+   * files, a dump whose rule lines carry counters).
    */
-  preview(folder: string): ServiceHeader[] | null;
+  preview(folder: string): PreviewService[] | null;
   /** Reads and analyses a folder (again, when it was already), and summarises it. */
   open(folder: string): SnapshotSummary;
   /** Drops a folder's analysis; the next request about it analyses it again. */

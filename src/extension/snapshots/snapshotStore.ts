@@ -6,7 +6,8 @@
  */
 
 import type { ServiceInfo, ServiceTree } from '../../core/services/model';
-import type { AnalysisMethods, ServiceHeader, SnapshotSummary } from '../analysis/analysisProtocol';
+import { emptyService } from '../../core/services/emptyService';
+import type { AnalysisMethods, PreviewService, ServiceHeader, SnapshotSummary } from '../analysis/analysisProtocol';
 
 export interface LoadedSnapshot {
   /** The folder path; also the id. */
@@ -91,11 +92,12 @@ export class SnapshotStore {
     return loaded;
   }
 
-  private async showPreview(folder: string, loading: Promise<LoadedSnapshot>, preview: Promise<ServiceHeader[] | null>): Promise<void> {
-    const headers = await preview.catch(() => null);
+  private async showPreview(folder: string, loading: Promise<LoadedSnapshot>, preview: Promise<PreviewService[] | null>): Promise<void> {
+    const listed = await preview.catch(() => null);
     // Shown only while that analysis is still the one under way and nothing else shows the folder.
-    if (!headers || this.#loading.get(folder) !== loading || this.#snapshots.has(folder)) return;
-    const services: ServiceTree = { mode: 'iptables', services: headers.map(hostService), warnings: [] };
+    if (!listed || this.#loading.get(folder) !== loading || this.#snapshots.has(folder)) return;
+    // Ids and protocols only: the snapshot and its namespaces are what the tree shows before the analysis is done.
+    const services: ServiceTree = { mode: 'iptables', services: listed.map(([id, protocol]) => emptyService(id, protocol)), warnings: [] };
     const name = folder.split(/[\\/]/).filter(Boolean).pop() ?? folder;
     this.#snapshots.set(folder, { id: folder, folder, name, summary: null, services, error: null, analysing: true });
     this.changed();
