@@ -183,3 +183,30 @@ test('Service details are computed on first read and are the same whichever fiel
   assert.deepEqual(second.endpoints, endpoints);
   assert.ok(endpoints.length > 0 && first.path.length > 0);
 });
+
+test('Services by endpoint address, asked before any details are read, agree with the endpoints once computed', async () => {
+  const { readdirSync, existsSync } = await import('node:fs');
+  const { ipvsServicesWithEndpointAddress } = await import('../../src/core/services/ipvsServiceTree');
+  const folders = ['samples/ipvs-seed003', ...readdirSync('test/fixtures').map((name) => `test/fixtures/${name}`)].filter((dir) => existsSync(`${dir}/ipvsadm.txt`));
+  let checked = 0;
+  for (const dir of folders) {
+    const tree = folderTree(dir);
+    // Asked first, before any Service's endpoints were read.
+    assert.ok(ipvsServicesWithEndpointAddress(tree, '10.244.0.1'), dir);
+    const expected = new Map<string, ServiceInfo[]>();
+    for (const service of tree.services) {
+      for (const endpoint of service.endpoints) {
+        const list = expected.get(endpoint.ip) ?? [];
+        if (list[list.length - 1] !== service) list.push(service);
+        expected.set(endpoint.ip, list);
+      }
+    }
+    for (const [ip, services] of expected) {
+      assert.deepEqual(ipvsServicesWithEndpointAddress(tree, ip)!.map((service) => service.id), services.map((service) => service.id), `${dir} ${ip}`);
+      checked++;
+    }
+    assert.deepEqual(ipvsServicesWithEndpointAddress(tree, '203.0.113.250'), [], dir);
+  }
+  assert.ok(checked > 10, `checked ${checked} endpoint addresses`);
+  assert.equal(ipvsServicesWithEndpointAddress({ mode: 'ipvs', services: [], warnings: [] }, '10.0.0.1'), undefined);
+});

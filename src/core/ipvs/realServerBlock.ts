@@ -240,3 +240,27 @@ export function forEachRealServerKey(vs: VirtualServer, key: (server: RealServer
     start = stop + 1;
   }
 }
+
+/** Calls `each` with every real server's address as `realServers` would hold it, without reading the block. */
+export function forEachRealServerAddress(vs: VirtualServer, each: (address: string) => void): void {
+  const block = blockOf(vs);
+  if (!block) {
+    for (const server of vs.realServers) each(server.address);
+    return;
+  }
+  const { text, end } = block;
+  for (let start = block.start; start < end; ) {
+    let stop = text.indexOf('\n', start);
+    if (stop < 0 || stop > end) stop = end;
+    const arrow = text.indexOf('->', start);
+    if (arrow >= 0 && arrow < stop) {
+      let i = arrow + 2;
+      while (i < stop && isBlank(text.charCodeAt(i))) i++;
+      const addressStart = i;
+      // Addresses kept in the text are dotted quads, so the first colon ends the address.
+      while (i < stop && text.charCodeAt(i) !== 58) i++;
+      each(text.slice(addressStart, i));
+    }
+    start = stop + 1;
+  }
+}

@@ -17,7 +17,7 @@ import type { IpsetCollection, IpsetSet } from '../ipset/model';
 import { lookupVirtualServer } from '../ipvs/lookupVirtualServer';
 import type { IpvsTable, RealServer, VirtualServer } from '../ipvs/model';
 import { parseAddressPort } from '../ipvs/parseIpvsadm';
-import { forEachRealServerKey, hasDrainingRealServer, realServerCount } from '../ipvs/realServerBlock';
+import { forEachRealServerAddress, forEachRealServerKey, hasDrainingRealServer, realServerCount } from '../ipvs/realServerBlock';
 import { realServerShares } from '../ipvs/realServerShares';
 import { KUBE_IPVS_DEVICE, ipsetNameFor, nodePortSetName } from '../ipvs/vocabulary';
 import type { LocalRoutes, RouteEntry } from '../routes/localRoutes';
@@ -56,6 +56,8 @@ interface Draft {
   /** Position in the list of Services. */
   index: number;
   info: ServiceInfo;
+  /** The virtual server whose real servers are the Service's endpoints. */
+  endpointsFrom: VirtualServer;
   anchor: Classified | undefined;
   /** Sorted `ip:port` of the anchor's real servers, joined by spaces: how virtual servers of one Service recognise each other. */
   signature: string;
@@ -172,6 +174,7 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
       info: newService(id, entry.protocol, `${formatAddress(entry.address)}:${entry.vs.port}/${entry.protocol}`),
       anchor: entry,
       index: drafts.length,
+      endpointsFrom: entry.vs,
       signature: signatures[entry.index]!,
       details: [clusterDetail(entry, file, sets)],
     };
@@ -231,7 +234,40 @@ export function buildIpvsServiceTree(input: IpvsServiceTreeInput): ServiceTree {
   // The Services keep only their detail steps (closures made by the functions below, which capture what each
   // step reads): the grouping's indexes and signatures are garbage once the tree is built.
   const services = drafts.map((draft) => lazyService(draft.info, completion(draft.details)));
-  return { mode: 'ipvs', services, warnings, chainOwner: chainOwnerOf(ipvs, classified, ownerOf, services) };
+  const tree: ServiceTree = { mode: 'ipvs', services, warnings, chainOwner: chainOwnerOf(ipvs, classified, ownerOf, services) };
+  endpointLookups.set(tree, endpointLookupOf(drafts.map((draft) => draft.endpointsFrom), services));
+  return tree;
+}
+
+const endpointLookups = new WeakMap<ServiceTree, (ip: string) => ServiceInfo[]>();
+
+/**
+ * The Services of an IPVS tree built here that have `ip` among their endpoints, in tree order, found from the
+ * real servers without computing any Service's details (which reading `endpoints` of every Service would);
+ * undefined for any other tree. Callers filter by port on the few Services returned.
+ */
+export function ipvsServicesWithEndpointAddress(tree: ServiceTree, ip: string): ServiceInfo[] | undefined {
+  return endpointLookups.get(tree)?.(ip);
+}
+
+/** The endpoint-address index over each Service's endpoint source, built on the first question. */
+function endpointLookupOf(sources: VirtualServer[], services: ServiceInfo[]): (ip: string) => ServiceInfo[] {
+  let index: Map<string, ServiceInfo[]> | undefined;
+  return (ip) => {
+    if (!index) {
+      const built = new Map<string, ServiceInfo[]>();
+      sources.forEach((vs, position) => {
+        const service = services[position]!;
+        forEachRealServerAddress(vs, (address) => {
+          const list = built.get(address);
+          if (!list) built.set(address, [service]);
+          else if (list[list.length - 1] !== service) list.push(service);
+        });
+      });
+      index = built;
+    }
+    return index.get(ip) ?? [];
+  };
 }
 
 /** Appends a step; the list is copied to its exact length, as most Services have one or two steps. */
@@ -391,6 +427,7 @@ function orphan(drafts: Draft[], info: ServiceInfo, entry: Classified, file: str
   const draft: Draft = {
     index: drafts.length,
     info,
+    endpointsFrom: entry.vs,
     anchor: undefined,
     signature: '',
     details: [
