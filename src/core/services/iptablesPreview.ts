@@ -1,5 +1,5 @@
 /**
- * A preview of the iptables-mode Service tree's first level, read from the dump's entry chains alone: the lines of
+ * A preview of the iptables-mode Service tree's Services, read from the dump's entry chains alone: the lines of
  * nat KUBE-SERVICES and KUBE-NODEPORTS and filter KUBE-SERVICES, KUBE-EXTERNAL-SERVICES and KUBE-NODEPORTS are
  * found by searching the text, and the tree's own first pass reads them. On a 10,000-Service node that takes a
  * fraction of parsing the whole dump, so the editor can list the Services while the analysis still runs. The
@@ -31,7 +31,7 @@ function entryLines(text: string): Found[] {
   return found.sort((a, b) => a.offset - b.offset);
 }
 
-/** `*table` header lines with their offsets and 1-based lines, in file order. */
+/** `*table` header lines with their offsets, in file order. */
 function tableHeaders(text: string): { offset: number; name: string }[] {
   const headers: { offset: number; name: string }[] = [];
   const add = (offset: number) => {
@@ -43,32 +43,26 @@ function tableHeaders(text: string): { offset: number; name: string }[] {
   return headers;
 }
 
-/** First-level Services (ids, addresses, ports; details left empty) in the order the full tree lists them. */
-export function previewIptablesServices(text: string, file = 'iptables-save.txt'): ServiceInfo[] {
+/** The Services the full tree lists, as id and protocol, in its order. */
+export function previewIptablesServices(text: string, file = 'iptables-save.txt'): Pick<ServiceInfo, 'id' | 'protocol'>[] {
   const headers = tableHeaders(text);
   const tables = new Map<string, Table>();
   let header = -1;
-  let line = 1;
-  let counted = 0;
   for (const { offset, chain: chainName } of entryLines(text)) {
     while (header + 1 < headers.length && headers[header + 1]!.offset < offset) header++;
     if (header < 0) continue;
-    // Line numbers: count the line ends between the previous found line and this one.
-    for (let end = text.indexOf('\n', counted); end !== -1 && end < offset; end = text.indexOf('\n', end + 1)) {
-      line++;
-      counted = end + 1;
-    }
     const tableName = headers[header]!.name;
     let table = tables.get(tableName);
     if (!table) tables.set(tableName, (table = { name: tableName, line: 0, chains: new Map() }));
     let chain = table.chains.get(chainName) as (Chain & { rules: Rule[] }) | undefined;
-    if (!chain) table.chains.set(chainName, (chain = { table: tableName, name: chainName, builtin: false, line, rules: [] }));
+    if (!chain) table.chains.set(chainName, (chain = { table: tableName, name: chainName, builtin: false, line: 0, rules: [] }));
     let end = text.indexOf('\n', offset);
     if (end === -1) end = text.length;
     const raw = text.slice(offset, text.charCodeAt(end - 1) === 13 ? end - 1 : end);
     const scan = scanRule(raw, chainName);
-    chain.rules.push(new SavedRule(tableName, chainName, line, chain.rules.length + 1, raw, scan.target, scan.targetOffset));
+    // Lines are not counted: the preview names Services, and their rules' lines come with the analysis.
+    chain.rules.push(new SavedRule(tableName, chainName, 0, chain.rules.length + 1, raw, scan.target, scan.targetOffset));
   }
   const ruleset: Ruleset = { file, tables, notices: [] };
-  return firstLevelDrafts(ruleset).map(({ serviceChain: _s, localChain: _l, externalChain: _e, firewallChain: _f, ...service }) => service);
+  return firstLevelDrafts(ruleset).map(({ id, protocol }) => ({ id, protocol }));
 }

@@ -156,15 +156,16 @@ export function firstLevelDrafts(ruleset: Ruleset): Draft[] {
   const nat = ruleset.tables.get('nat');
   const filter = ruleset.tables.get('filter');
   const file = ruleset.file;
-  const drafts = new Map<string, Draft>();
+  // One map per protocol, keyed by the Service id as read from the comment: no joined key string per rule.
+  const drafts: Record<Protocol, Map<string, Draft>> = { tcp: new Map(), udp: new Map(), sctp: new Map() };
   const ref = (line: number): SourceRef => ({ file, line });
 
   const draftFor = (id: string, protocol: Protocol, line: number): Draft => {
-    let draft = drafts.get(`${id}/${protocol}`);
+    let draft = drafts[protocol].get(id);
     if (!draft) {
       draft = emptyService(id, protocol);
       draft.source = ref(line);
-      drafts.set(`${id}/${protocol}`, draft);
+      drafts[protocol].set(id, draft);
     }
     return draft;
   };
@@ -206,7 +207,7 @@ export function firstLevelDrafts(ruleset: Ruleset): Draft[] {
       if (comment.kind === 'health-check') {
         // The health-check port is always TCP, whatever the Service's protocol: it marks the Service, not a port.
         for (const protocol of ['tcp', 'udp', 'sctp'] as const) {
-          const draft = drafts.get(`${comment.service}/${protocol}`);
+          const draft = drafts[protocol].get(comment.service);
           if (draft) draft.externalTrafficPolicy = 'Local';
         }
         continue;
@@ -226,7 +227,7 @@ export function firstLevelDrafts(ruleset: Ruleset): Draft[] {
     }
   }
 
-  return [...drafts.values()].sort(compareServices);
+  return [...drafts.tcp.values(), ...drafts.udp.values(), ...drafts.sctp.values()].sort(compareServices);
 }
 
 /**
