@@ -5,38 +5,14 @@
  */
 
 import ipaddr from 'ipaddr.js';
+import { CANONICAL_IPV4 } from '../net/ipv4';
 
 export type IpFamily = 'inet' | 'inet6';
-
-/** True when the text is a dotted quad without leading zeros and every octet is at most 255: already canonical. */
-function isCanonicalIPv4(text: string): boolean {
-  const length = text.length;
-  if (length < 7 || length > 15) return false;
-  let dots = 0;
-  let octet = 0;
-  let digits = 0;
-  let leadingZero = false;
-  for (let i = 0; i < length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === 46) {
-      if (digits === 0 || ++dots > 3) return false;
-      octet = 0;
-      digits = 0;
-      leadingZero = false;
-      continue;
-    }
-    if (code < 48 || code > 57 || leadingZero) return false;
-    leadingZero = digits === 0 && code === 48;
-    octet = octet * 10 + (code - 48);
-    if (++digits > 3 || octet > 255) return false;
-  }
-  return dots === 3 && digits > 0;
-}
 
 /** The canonical form of an address, or undefined when the text is not one. */
 export function normalizeIp(text: string): string | undefined {
   // Canonical dotted quads (the common case) are returned as they are, without a parse or an allocation.
-  if (isCanonicalIPv4(text)) return text;
+  if (CANONICAL_IPV4.test(text)) return text;
   if (text.includes(':')) {
     return ipaddr.IPv6.isValid(text) ? ipaddr.IPv6.parse(text).toString() : undefined;
   }
