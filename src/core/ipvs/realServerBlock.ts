@@ -225,20 +225,7 @@ export function forEachRealServerKey(vs: VirtualServer, key: (server: RealServer
     return;
   }
   // Every non-blank line of a block was checked when it was recorded, so only the address token is looked for.
-  const { text, end } = block;
-  for (let start = block.start; start < end; ) {
-    let stop = text.indexOf('\n', start);
-    if (stop < 0 || stop > end) stop = end;
-    const arrow = text.indexOf('->', start);
-    if (arrow >= 0 && arrow < stop) {
-      let i = arrow + 2;
-      while (i < stop && isBlank(text.charCodeAt(i))) i++;
-      const tokenStart = i;
-      while (i < stop && !isBlank(text.charCodeAt(i))) i++;
-      each(text.slice(tokenStart, i));
-    }
-    start = stop + 1;
-  }
+  forEachArrowToken(block, isBlank, each);
 }
 
 /** Calls `each` with every real server's address as `realServers` would hold it, without reading the block. */
@@ -248,6 +235,12 @@ export function forEachRealServerAddress(vs: VirtualServer, each: (address: stri
     for (const server of vs.realServers) each(server.address);
     return;
   }
+  // Addresses kept in the text are dotted quads, so the first colon ends the address.
+  forEachArrowToken(block, (code) => code === 58, each);
+}
+
+/** Calls `each` with the text after each line's `->` and its blanks, up to the first character `ends` accepts. */
+function forEachArrowToken(block: RealServerBlock, ends: (code: number) => boolean, each: (token: string) => void): void {
   const { text, end } = block;
   for (let start = block.start; start < end; ) {
     let stop = text.indexOf('\n', start);
@@ -256,10 +249,9 @@ export function forEachRealServerAddress(vs: VirtualServer, each: (address: stri
     if (arrow >= 0 && arrow < stop) {
       let i = arrow + 2;
       while (i < stop && isBlank(text.charCodeAt(i))) i++;
-      const addressStart = i;
-      // Addresses kept in the text are dotted quads, so the first colon ends the address.
-      while (i < stop && text.charCodeAt(i) !== 58) i++;
-      each(text.slice(addressStart, i));
+      const tokenStart = i;
+      while (i < stop && !ends(text.charCodeAt(i))) i++;
+      each(text.slice(tokenStart, i));
     }
     start = stop + 1;
   }
