@@ -1,9 +1,9 @@
 /**
- * Parses `iptables-save` output in one pass over the text. Rules keep their line, raw text, chain and
- * target name eagerly; the rest of a rule (addresses, match modules, target options) is read again on
- * first use and cached, so a 200,000-rule node costs little more memory than its text.
- * Accepts real output and what people paste: `-c`/`[p:b]` counters, legacy-table warnings, typographic
- * quotes, folded lines, and kube-proxy's test-fixture form.
+ * Parses `iptables-save` output in one pass over the text. Each rule is checked and stored as its line, offsets
+ * and target position (storedRules.ts); a chain makes Rule objects when its rules are first read, and a rule's
+ * details (addresses, match modules, target options) are parsed when first used, so a 200,000-rule node costs
+ * little more memory than its text. Accepts real output and what people paste: `-c`/`[p:b]` counters,
+ * legacy-table warnings, typographic quotes, folded lines, and kube-proxy's test-fixture form.
  */
 
 import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
@@ -13,7 +13,6 @@ import { RuleStore, SavedRule, StoredChain } from './storedRules';
 
 /** Lines longer than this are refused with a diagnostic: no real rule comes close. */
 export const MAX_LINE_LENGTH = 64 * 1024;
-
 
 const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
 
