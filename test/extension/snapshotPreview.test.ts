@@ -65,3 +65,25 @@ test('no preview for a folder that is already analysed, for other modes, or for 
   assert.ok(((await backend.preview(join(SAMPLES, 'minikube-seed001'))) ?? []).length > 0, 'an iptables-mode sample has one');
   await assert.rejects(backend.preview('/nonexistent-folder'));
 });
+
+test('a snapshot removed while it is analysed stays removed', async () => {
+  const backend = new AnalysisBackend();
+  const release = deferred<void>();
+  const store = new SnapshotStore({
+    preview: (folder) => backend.preview(folder),
+    open: async (folder) => {
+      await release.promise;
+      return backend.open(folder);
+    },
+    details: (folder, indexes) => backend.details(folder, indexes),
+    match: (folder, filter) => backend.match(folder, filter),
+    forget: async (folder) => backend.forget(folder),
+  });
+  const adding = store.add(SHOP);
+  while (!store.get(SHOP)) await new Promise((resolve) => setTimeout(resolve, 5));
+  store.remove(SHOP);
+  release.resolve();
+  await adding;
+  assert.equal(store.get(SHOP), undefined);
+  assert.deepEqual(store.list(), []);
+});

@@ -86,7 +86,9 @@ export class SnapshotStore {
     this.#loading.set(folder, loading);
     if (preview) void this.showPreview(folder, loading, preview);
     const loaded = await loading;
-    if (this.#loading.get(folder) === loading) this.#loading.delete(folder);
+    // Removed while it loaded, or loaded again since: this result is not shown.
+    if (this.#loading.get(folder) !== loading) return loaded;
+    this.#loading.delete(folder);
     this.#snapshots.set(folder, loaded);
     this.changed();
     return loaded;
@@ -111,6 +113,7 @@ export class SnapshotStore {
   }
 
   remove(id: string): void {
+    this.#loading.delete(id);
     if (!this.#snapshots.delete(id)) return;
     // The worker may keep serving hovers in that folder's files; it analyses it again when asked.
     void this.backend.forget(id).catch(() => undefined);
