@@ -99,7 +99,10 @@ function grown(array: Int32Array, size: number): Int32Array {
   return next;
 }
 
-/** Every rule of one dump, by its index in file order: lines, offsets and target positions in typed arrays; only rule texts that differ from the dump are kept as strings. */
+/**
+ * Every rule of one dump, by its index in file order: lines, offsets and target positions in typed arrays; only
+ * rule texts that differ from the dump (trimmed or joined lines) are kept as strings.
+ */
 export class RuleStore {
   private lines: Int32Array = new Int32Array(1024);
   private starts: Int32Array = new Int32Array(1024);
