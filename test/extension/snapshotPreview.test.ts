@@ -15,12 +15,12 @@ function deferred<T>() {
   return { promise, resolve };
 }
 
-test('the preview lists the analysed Services in their order, and the snapshot turns into the analysed one', async () => {
+/** A store over a real backend whose analyses wait for `release`, so the preview can be looked at first. */
+function heldBackStore() {
   const backend = new AnalysisBackend();
   const release = deferred<void>();
   const store = new SnapshotStore({
     preview: (folder) => backend.preview(folder),
-    // The analysis is held back until the preview has been looked at.
     open: async (folder) => {
       await release.promise;
       return backend.open(folder);
@@ -29,6 +29,11 @@ test('the preview lists the analysed Services in their order, and the snapshot t
     match: (folder, filter) => backend.match(folder, filter),
     forget: async (folder) => backend.forget(folder),
   });
+  return { backend, release, store };
+}
+
+test('the preview lists the analysed Services in their order, and the snapshot turns into the analysed one', async () => {
+  const { release, store } = heldBackStore();
   const shown: LoadedSnapshot[] = [];
   store.onDidChange(() => shown.push(store.get(SHOP)!));
   const adding = store.add(SHOP);
@@ -67,18 +72,7 @@ test('no preview for a folder that is already analysed, for other modes, or for 
 });
 
 test('a snapshot removed while it is analysed stays removed', async () => {
-  const backend = new AnalysisBackend();
-  const release = deferred<void>();
-  const store = new SnapshotStore({
-    preview: (folder) => backend.preview(folder),
-    open: async (folder) => {
-      await release.promise;
-      return backend.open(folder);
-    },
-    details: (folder, indexes) => backend.details(folder, indexes),
-    match: (folder, filter) => backend.match(folder, filter),
-    forget: async (folder) => backend.forget(folder),
-  });
+  const { store, release } = heldBackStore();
   const adding = store.add(SHOP);
   while (!store.get(SHOP)) await new Promise((resolve) => setTimeout(resolve, 5));
   store.remove(SHOP);
