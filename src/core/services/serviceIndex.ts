@@ -28,9 +28,6 @@ function buildIndex(services: ServiceInfo[], chainOwner: ServiceTree['chainOwner
   let chains: Map<string, ServiceInfo> | undefined;
   const addresses = new Map<string, ServiceInfo>();
   const nodePorts = new Map<string, ServiceInfo>();
-  const remember = <T>(map: Map<string, T>, key: string, value: T) => {
-    if (!map.has(key)) map.set(key, value);
-  };
   for (const service of services) {
     const entries = [service.clusterIP, ...service.externalIPs, ...service.loadBalancerIPs];
     for (const entry of entries) if (entry) remember(addresses, `${service.protocol} ${entry.ip} ${entry.port}`, service);
@@ -46,15 +43,17 @@ function buildIndex(services: ServiceInfo[], chainOwner: ServiceTree['chainOwner
 /** The chain map of a tree whose Services carry their paths already (IPVS and nftables modes). */
 function chainOwnersFromPaths(services: ServiceInfo[]): Map<string, ServiceInfo> {
   const chains = new Map<string, ServiceInfo>();
-  const remember = (chain: string, service: ServiceInfo) => {
-    if (!chains.has(chain)) chains.set(chain, service);
-  };
   for (const service of services) {
     for (const node of service.path) {
-      remember(node.label, service);
-      for (const child of node.children) if (child.kind !== 'endpoint-chain') remember(child.label, service);
+      remember(chains, node.label, service);
+      for (const child of node.children) if (child.kind !== 'endpoint-chain') remember(chains, child.label, service);
     }
-    for (const endpoint of service.endpoints) if (endpoint.chain) remember(endpoint.chain, service);
+    for (const endpoint of service.endpoints) if (endpoint.chain) remember(chains, endpoint.chain, service);
   }
   return chains;
+}
+
+/** The first Service to claim a key keeps it. */
+function remember(map: Map<string, ServiceInfo>, key: string, service: ServiceInfo): void {
+  if (!map.has(key)) map.set(key, service);
 }
