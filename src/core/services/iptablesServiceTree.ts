@@ -150,7 +150,7 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
  * The first level of the tree from the entry chains alone (nat KUBE-SERVICES and KUBE-NODEPORTS, filter
  * KUBE-SERVICES, KUBE-EXTERNAL-SERVICES and KUBE-NODEPORTS), in the tree's order: each Service's id, addresses,
  * ports and the chains it enters. The rest of the ruleset is not read, so a preview of the tree can be built from
- * those chains before the whole dump is parsed (serviceHeaders.ts).
+ * those chains before the whole dump is parsed (iptablesPreview.ts).
  */
 export function firstLevelDrafts(ruleset: Ruleset): Draft[] {
   const nat = ruleset.tables.get('nat');
