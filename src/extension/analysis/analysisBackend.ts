@@ -88,6 +88,22 @@ function lineStarts(text: string): Int32Array {
   return starts.subarray(0, count);
 }
 
+/**
+ * The promise kept for `folder`, started by `start` when there is none. A folder that could not be read is asked
+ * again next time rather than remembered as broken.
+ */
+function pendingFor<T>(held: Map<string, Promise<T>>, folder: string, start: () => Promise<T>): Promise<T> {
+  let pending = held.get(folder);
+  if (!pending) {
+    const started = start();
+    started.catch(() => {
+      if (held.get(folder) === started) held.delete(folder);
+    });
+    held.set(folder, (pending = started));
+  }
+  return pending;
+}
+
 export class AnalysisBackend implements AnalysisAnswers {
   readonly #analyses = new Map<string, Promise<Analysis>>();
   /** Folders being read, so a preview and the analysis that follows it read the files once. */
@@ -97,9 +113,8 @@ export class AnalysisBackend implements AnalysisAnswers {
 
   /** The folder's analysis, analysing it on first use (hovers in files of a folder the tree does not show). */
   #analysis(folder: string): Promise<Analysis> {
-    let analysis = this.#analyses.get(folder);
-    if (!analysis) {
-      analysis = this.#read(folder).then(async (snapshot) => {
+    return pendingFor(this.#analyses, folder, () =>
+      this.#read(folder).then(async (snapshot) => {
         this.#reading.delete(folder);
         // One turn of the event loop first, so a preview computed from the same read is posted before the
         // analysis holds this thread.
@@ -110,28 +125,12 @@ export class AnalysisBackend implements AnalysisAnswers {
         // that fails leaves its index to be built by the first hover that needs it.
         setTimeout(() => prepareEditorIndexes(analysed, () => undefined), INDEX_DELAY_MS).unref();
         return analysed;
-      });
-      // A folder that could not be read is asked again next time rather than remembered as broken.
-      const pending = analysis;
-      pending.catch(() => {
-        if (this.#analyses.get(folder) === pending) this.#analyses.delete(folder);
-      });
-      this.#analyses.set(folder, pending);
-    }
-    return analysis;
+      }),
+    );
   }
 
   #read(folder: string): Promise<Snapshot> {
-    let reading = this.#reading.get(folder);
-    if (!reading) {
-      reading = readSnapshotFolder(folder);
-      const pending = reading;
-      pending.catch(() => {
-        if (this.#reading.get(folder) === pending) this.#reading.delete(folder);
-      });
-      this.#reading.set(folder, pending);
-    }
-    return reading;
+    return pendingFor(this.#reading, folder, () => readSnapshotFolder(folder));
   }
 
   async preview(folder: string): Promise<PreviewService[] | null> {
