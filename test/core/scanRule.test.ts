@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { scanRule, scanRuleByTokens } from '../../src/core/iptables/scanRule';
+import { newPlaces, scanCanonicalAt, scanRule, scanRuleByTokens } from '../../src/core/iptables/scanRule';
 
 /** Every `-A` line of every iptables-save file shipped in the repository (samples and test fixtures). */
 function shippedRuleLines(): string[] {
@@ -44,22 +44,48 @@ test('lines the fast path must leave to the token walk still get their problems 
   assert.equal(scanRule('-A X -m comment --comment "open -j ACCEPT').unbalancedQuote, true);
 });
 
+const PIECES = [' ', '  ', '"', '!', ' ! ', '-j', ' -j X', ' -g Y', ' "a -j b"', ' --log-prefix "c -g d"', ' -j ', ' -m', ' --', '--x', '\\', '\u201c', '\t', ' -p tcp', ' -c 1 2', '[1:2] ', 'a', '\r', '\u2028'];
+
+/** Shipped rule lines with up to four pieces spliced in: quotes, dashes, odd spaces, counters. */
+const MUTATED = fc
+  .tuple(fc.constantFrom(...LINES), fc.array(fc.tuple(fc.nat(), fc.nat(), fc.constantFrom(...PIECES)), { minLength: 1, maxLength: 4 }))
+  .map(([line, edits]) => {
+    let text = line;
+    for (const [at, cut, piece] of edits) {
+      const start = at % (text.length + 1);
+      text = text.slice(0, start) + piece + text.slice(start + (cut % 4));
+    }
+    return text;
+  });
+
 test('mutated rule lines: the fast path never disagrees with the token walk', () => {
-  const pieces = [' ', '  ', '"', '!', ' ! ', '-j', ' -j X', ' -g Y', ' "a -j b"', ' --log-prefix "c -g d"', ' -j ', ' -m', ' --', '--x', '\\', '\u201c', '\t', ' -p tcp', ' -c 1 2', '[1:2] ', 'a'];
-  const mutated = fc
-    .tuple(fc.constantFrom(...LINES), fc.array(fc.tuple(fc.nat(), fc.nat(), fc.constantFrom(...pieces)), { minLength: 1, maxLength: 4 }))
-    .map(([line, edits]) => {
-      let text = line;
-      for (const [at, cut, piece] of edits) {
-        const start = at % (text.length + 1);
-        text = text.slice(0, start) + piece + text.slice(start + (cut % 4));
-      }
-      return text;
-    });
   fc.assert(
-    fc.property(mutated, (line) => {
+    fc.property(MUTATED, (line) => {
       assert.deepEqual(scanRule(line), scanRuleByTokens(line), line);
     }),
     { numRuns: 5000, seed: 11 },
+  );
+});
+
+test('rules read in place inside a whole dump agree with the token walk of each line alone', () => {
+  // Lines with quotes left open, stray carriage returns and line separators must not let a match run past their end.
+  fc.assert(
+    fc.property(fc.array(MUTATED, { minLength: 1, maxLength: 6 }), (lines) => {
+      const text = `${lines.join('\n')}\n`;
+      let start = 0;
+      for (const line of lines) {
+        const places = newPlaces();
+        if (scanCanonicalAt(text, start, start + line.length, undefined, undefined, places)) {
+          const walked = scanRuleByTokens(line);
+          assert.equal(walked.problems, undefined, line);
+          assert.equal(places.chain, walked.chain, line);
+          assert.equal(places.targetStart === -1 ? undefined : line.slice(places.targetStart, places.targetEnd), walked.target, line);
+          assert.equal(places.targetOffset, walked.targetOffset, line);
+          assert.equal(places.goto ? 'goto' : 'jump', walked.targetKind, line);
+        }
+        start += line.length + 1;
+      }
+    }),
+    { numRuns: 2000, seed: 12 },
   );
 });

@@ -8,7 +8,7 @@
 
 import { DiagnosticList, type Diagnostic, type ParseResult } from '../diagnostics';
 import type { Chain, Rule, RuleTarget, Ruleset, Table } from './model';
-import { scanRule } from './scanRule';
+import { newPlaces, scanCanonicalAt, scanRuleByTokens } from './scanRule';
 import { RuleStore, SavedRule, StoredChain } from './storedRules';
 
 /** Lines longer than this are refused with a diagnostic: no real rule comes close. */
@@ -36,13 +36,13 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   const declared = new Map<Table, StoredChain[]>();
   let order: StoredChain[] = [];
   let expected = 0;
-  // The rule waiting for possible folded continuation lines: its line, where it stands in the dump, its text, and
-  // whether that text differs from the dump's (trimmed, or joined with folded lines).
+  // The rule waiting for possible folded continuation lines: its line and where it stands in the dump, and its text
+  // when that differs from the dump's (trimmed, or joined with folded lines); an unchanged rule is read in place.
   let pendingLine = 0;
   let pendingStart = 0;
   let pendingEnd = 0;
-  let pendingText = '';
-  let pendingRewritten = false;
+  let pendingText: string | undefined;
+  const places = newPlaces();
 
   const chainOf = (name: string, line: number): StoredChain => {
     const current = table!;
@@ -56,38 +56,60 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     return chain;
   };
 
-  const addRule = (lineNumber: number, start: number, end: number, raw: string, rewritten: boolean) => {
-    const sameTable = lastChain?.table === table!.name;
-    const next = order[expected];
-    const scan = scanRule(raw, sameTable ? lastChain!.name : undefined, next?.name);
+  /** The pending rule's text: its own when rewritten, else cut from the dump. */
+  const pendingRaw = (): string => pendingText ?? text.slice(pendingStart, pendingEnd);
+
+  /**
+   * Reads the pending rule into `places`: in place when it is canonical, else by walking its tokens, which also
+   * reports its problems. Returns false when the line is not a rule at all.
+   */
+  const scanPending = (lineNumber: number, previous: string | undefined, next: string | undefined): boolean => {
+    if (pendingText === undefined && scanCanonicalAt(text, pendingStart, pendingEnd, previous, next, places)) return true;
+    const raw = pendingRaw();
+    const scan = scanRuleByTokens(raw, previous);
     if (scan.unbalancedQuote) report(lineNumber, 'warning', 'a quote is not closed; read to the end of the line');
     if (!scan.appends) {
       report(lineNumber, 'error', `expected "-A CHAIN …" but found "${truncate(raw)}"`);
-      return;
+      return false;
     }
     if (scan.chain === undefined) {
       report(lineNumber, 'error', '"-A" needs a chain name');
-      return;
+      return false;
     }
+    if (scan.problems) for (const problem of scan.problems) report(lineNumber, 'warning', problem);
+    places.chain = scan.chain;
+    places.targetOffset = scan.targetOffset;
+    places.targetStart = scan.target === undefined ? -1 : scan.targetStart;
+    places.targetEnd = scan.target === undefined ? -1 : scan.targetStart + scan.target.length;
+    return true;
+  };
+
+  const addRule = () => {
+    const lineNumber = pendingLine;
+    const sameTable = lastChain?.table === table!.name;
+    const next = order[expected];
+    if (!scanPending(lineNumber, sameTable ? lastChain!.name : undefined, next?.name)) return;
     let chain: StoredChain;
-    if (sameTable && lastChain!.name === scan.chain) chain = lastChain!;
+    if (sameTable && lastChain!.name === places.chain) chain = lastChain!;
     else {
-      chain = next !== undefined && next.name === scan.chain ? next : chainOf(scan.chain, lineNumber);
+      chain = next !== undefined && next.name === places.chain ? next : chainOf(places.chain!, lineNumber);
       if (chain.declarationIndex >= 0) expected = chain.declarationIndex + 1;
     }
     lastChain = chain;
-    if (scan.problems) for (const problem of scan.problems) report(lineNumber, 'warning', problem);
-    chain.append(store.add(lineNumber, start, end, rewritten ? raw : undefined, scan.target, scan.targetOffset, scan.targetStart));
-    if (scan.target !== undefined) {
-      const jumpedTo = table!.chains.get(scan.target) as StoredChain | undefined;
+    const { targetStart, targetEnd } = places;
+    chain.append(store.add(lineNumber, pendingStart, pendingEnd, pendingText, places.targetOffset, targetStart, targetEnd));
+    if (targetStart !== -1) {
+      const base = pendingText === undefined ? pendingStart : 0;
+      const target = (pendingText ?? text).slice(base + targetStart, base + targetEnd);
+      const jumpedTo = table!.chains.get(target) as StoredChain | undefined;
       if (jumpedTo) jumpedTo.jumpedTo = true;
-      else if (!BUILTIN_TARGETS.has(scan.target)) (undeclaredTargets ??= []).push({ table: table!, name: scan.target });
+      else if (!BUILTIN_TARGETS.has(target)) (undeclaredTargets ??= []).push({ table: table!, name: target });
     }
     lastRuleLine = lineNumber;
   };
 
   const flushPending = () => {
-    if (pendingLine > 0) addRule(pendingLine, pendingStart, pendingEnd, pendingText, pendingRewritten);
+    if (pendingLine > 0) addRule();
     pendingLine = 0;
   };
 
@@ -107,8 +129,17 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
       report(lineNumber, 'error', `line is ${lineLength} characters long, over the ${MAX_LINE_LENGTH} limit; skipped`);
       continue;
     }
+    const first = text.charCodeAt(start);
+    if (first === 45 && table && !(pendingLine > 0 && !startsAppend(text, start, lineEnd))) {
+      // A rule line as iptables-save prints it: only its place is kept here, its text is read in place.
+      flushPending();
+      pendingLine = lineNumber;
+      pendingStart = start;
+      pendingEnd = lineEnd;
+      pendingText = undefined;
+      continue;
+    }
     let line = text.slice(start, lineEnd);
-    const first = line.charCodeAt(0);
     const trimmed = first === 32 || first === 9;
     if (trimmed) line = line.trim();
     if (line.length === 0) {
@@ -116,11 +147,10 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
       continue;
     }
     const lead = line[0];
-    if (lead === '-' && pendingLine > 0 && !/^(-A|--append)\s/.test(line)) {
+    if (lead === '-' && pendingLine > 0 && !startsAppend(line, 0, line.length)) {
       // A web page folded a long rule before one of its options: join it back.
       report(lineNumber, 'info', `joined to the rule on line ${pendingLine} as a folded line`);
-      pendingText = `${pendingText} ${line}`;
-      pendingRewritten = true;
+      pendingText = `${pendingRaw()} ${line}`;
       continue;
     }
     if (lead === '-' || (lead === '[' && COUNTER_PATTERN.test(line.slice(0, line.indexOf(' '))))) {
@@ -132,8 +162,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
       pendingLine = lineNumber;
       pendingStart = start;
       pendingEnd = lineEnd;
-      pendingText = line;
-      pendingRewritten = trimmed;
+      pendingText = trimmed ? line : undefined;
       continue;
     }
     if (lead === '#') {
@@ -178,8 +207,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     if (pendingLine > 0 && table) {
       // A web page folded a long rule onto the next line: join it back.
       report(lineNumber, 'info', `joined to the rule on line ${pendingLine} as a folded line`);
-      pendingText = `${pendingText} ${line}`;
-      pendingRewritten = true;
+      pendingText = `${pendingRaw()} ${line}`;
       continue;
     }
     flushPending();
@@ -198,6 +226,14 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   }
   store.finish();
   return { value: { file, tables, notices }, diagnostics: diagnostics.list() };
+}
+
+const APPEND = /-A\s|--append\s/y;
+
+/** Whether the line `text.slice(start, end)` starts with `-A` or `--append` and a space. */
+function startsAppend(text: string, start: number, end: number): boolean {
+  APPEND.lastIndex = start;
+  return APPEND.test(text) && APPEND.lastIndex <= end;
 }
 
 /** `[0:0]` counters are shared: tens of thousands of kube-proxy chains carry them. */

@@ -180,45 +180,81 @@ const optionCursor = new TokenCursor();
  * one native regex test replaces the token walk. Characters the careful walk treats specially (tabs and other
  * spaces, backslashes, typographic quotes and dashes) never match, nor do counters or options in another order:
  * such lines take the walk.
+ *
+ * The pattern is tried on the whole dump at a rule's offset (sticky), and `$` stops at the rule's line end
+ * (multiline); a match counts only when it ends exactly at the rule's end, so `$` before a stray carriage return in
+ * the middle of a line does not pass. Quoted arguments never span a line break.
  */
 const SPECIAL = String.raw`\s"\\\u201c-\u201f\u2033\u2013\u2014`;
 const PLAIN_TOKEN = String.raw`[^${SPECIAL}!-][^${SPECIAL}]*`;
-const PLAIN_ARGUMENT = String.raw`(?:"[^"\\\u201c-\u201f\u2033]*"|${PLAIN_TOKEN})`;
+const PLAIN_ARGUMENT = String.raw`(?:"[^\n"\\\u201c-\u201f\u2033]*"|${PLAIN_TOKEN})`;
 const LONG_OPTION = String.raw`(?: (?:! )?--[A-Za-z][\w-]*(?: ${PLAIN_ARGUMENT})*)`;
 const CANONICAL_RULE = new RegExp(
   String.raw`^-A [^${SPECIAL}][^${SPECIAL}]*(?: (?:! )?-[sdpio] ${PLAIN_TOKEN})*(?: -m ${PLAIN_TOKEN}${LONG_OPTION}*)*(?: -[jg] ${PLAIN_TOKEN}${LONG_OPTION}*)?$`,
+  'my',
 );
 
-/** Whether the chain name after `-A ` (`length` characters) is `known`. */
-function namesChain(line: string, length: number, known: string | undefined): boolean {
-  return known !== undefined && known.length === length && line.startsWith(known, 3);
+/** Where the parts of a canonical rule stand, relative to the rule's start; scanCanonicalAt fills one in place. */
+export interface RulePlaces {
+  chain: string | undefined;
+  /** Where `-j`/`-g` stands, or -1 without a target. */
+  targetOffset: number;
+  /** Where the target's name starts and ends, or -1 without a target. */
+  targetStart: number;
+  targetEnd: number;
+  goto: boolean;
+}
+
+export function newPlaces(): RulePlaces {
+  return { chain: undefined, targetOffset: -1, targetStart: -1, targetEnd: -1, goto: false };
 }
 
 /**
- * In a canonical line the target flag is the last ` -j ` or ` -g ` outside quotes; a quote after it means a
- * quoted argument may hold that text, and the regex's own reading decides instead.
+ * Reads the rule `text.slice(start, end)` in place when it has the canonical form, filling `into` and returning
+ * true; returns false, leaving `into` as it was, when the rule needs the token walk. Nothing is allocated but the
+ * chain's name, and not even that when it is `previousChain` or `nextChain`. In a canonical rule the target flag
+ * is the last ` -j ` or ` -g ` outside quotes; a quote after it means a quoted argument may hold that text, and
+ * the token walk decides instead.
  */
-function scanCanonical(line: string, previousChain: string | undefined, nextChain: string | undefined): RuleScan | undefined {
-  if (!CANONICAL_RULE.test(line)) return undefined;
-  const chainEnd = line.indexOf(' ', 3);
-  const chainLength = (chainEnd === -1 ? line.length : chainEnd) - 3;
-  const chain = namesChain(line, chainLength, previousChain) ? previousChain! : namesChain(line, chainLength, nextChain) ? nextChain! : line.slice(3, 3 + chainLength);
-  // Only one target flag stands outside quotes, and nearly always it is -j: look for -g only when there is none.
-  let flag = line.lastIndexOf(' -j ');
-  if (flag === -1) flag = line.lastIndexOf(' -g ');
-  if (flag > 3 && line.indexOf('"', flag) !== -1) return scanRuleByTokens(line, previousChain);
-  if (flag <= 3) return { appends: true, chain, target: undefined, targetKind: 'jump', targetOffset: -1, targetStart: -1, problems: undefined, unbalancedQuote: false };
-  const nameEnd = line.indexOf(' ', flag + 4);
-  return {
-    appends: true,
-    chain,
-    target: line.slice(flag + 4, nameEnd === -1 ? line.length : nameEnd),
-    targetKind: line.charCodeAt(flag + 2) === 103 ? 'goto' : 'jump',
-    targetOffset: flag + 1,
-    targetStart: flag + 4,
-    problems: undefined,
-    unbalancedQuote: false,
-  };
+export function scanCanonicalAt(
+  text: string,
+  start: number,
+  end: number,
+  previousChain: string | undefined,
+  nextChain: string | undefined,
+  into: RulePlaces,
+): boolean {
+  CANONICAL_RULE.lastIndex = start;
+  if (!CANONICAL_RULE.test(text) || CANONICAL_RULE.lastIndex !== end) return false;
+  const chainFrom = start + 3;
+  let chainEnd = text.indexOf(' ', chainFrom);
+  if (chainEnd === -1 || chainEnd > end) chainEnd = end;
+  // The flag is searched from the end: the target is the rule's last part, so only its options are walked.
+  let flag = -1;
+  for (let i = end - 4; i >= chainEnd; i--) {
+    if (text.charCodeAt(i) !== Char.Space || text.charCodeAt(i + 1) !== Char.Dash || text.charCodeAt(i + 3) !== Char.Space) continue;
+    const letter = text.charCodeAt(i + 2);
+    if (letter === 106 || letter === 103) {
+      flag = i;
+      break;
+    }
+  }
+  if (flag !== -1) for (let i = flag + 4; i < end; i++) if (text.charCodeAt(i) === Char.Quote) return false;
+  // A fresh name compared natively beats comparing in place character by character; the known string is kept.
+  const chain = text.slice(chainFrom, chainEnd);
+  into.chain = chain === previousChain ? previousChain : chain === nextChain ? nextChain : chain;
+  if (flag === -1) {
+    into.targetOffset = into.targetStart = into.targetEnd = -1;
+    into.goto = false;
+    return true;
+  }
+  let nameEnd = text.indexOf(' ', flag + 4);
+  if (nameEnd === -1 || nameEnd > end) nameEnd = end;
+  into.targetOffset = flag + 1 - start;
+  into.targetStart = flag + 4 - start;
+  into.targetEnd = nameEnd - start;
+  into.goto = text.charCodeAt(flag + 2) === 103;
+  return true;
 }
 
 /**
@@ -227,7 +263,19 @@ function scanCanonical(line: string, previousChain: string | undefined, nextChai
  * string is returned, so the caller can tell by identity and no copy is made.
  */
 export function scanRule(line: string, previousChain?: string, nextChain?: string): RuleScan {
-  return scanCanonical(line, previousChain, nextChain) ?? scanRuleByTokens(line, previousChain);
+  const places = newPlaces();
+  if (!scanCanonicalAt(line, 0, line.length, previousChain, nextChain, places)) return scanRuleByTokens(line, previousChain);
+  const hasTarget = places.targetStart !== -1;
+  return {
+    appends: true,
+    chain: places.chain,
+    target: hasTarget ? line.slice(places.targetStart, places.targetEnd) : undefined,
+    targetKind: places.goto ? 'goto' : 'jump',
+    targetOffset: places.targetOffset,
+    targetStart: places.targetStart,
+    problems: undefined,
+    unbalancedQuote: false,
+  };
 }
 
 /** The token walk that handles every line, canonical or not; exported so tests can hold the fast path to it. */

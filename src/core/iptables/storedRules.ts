@@ -118,10 +118,10 @@ export class RuleStore {
   constructor(private readonly text: string) {}
 
   /**
-   * Records a rule whose text is `text.slice(start, end)`, or `raw` when given; `targetOffset` (the `-j`) and
-   * `targetStart` (the name) are indexes in that text. Returns the rule's index.
+   * Records a rule whose text is `text.slice(start, end)`, or `raw` when given; `targetOffset` (the `-j`, or -1) and
+   * `targetStart`…`targetEnd` (the target's name, or -1) are indexes in that text. Returns the rule's index.
    */
-  add(line: number, start: number, end: number, raw: string | undefined, target: string | undefined, targetOffset: number, targetStart: number): number {
+  add(line: number, start: number, end: number, raw: string | undefined, targetOffset: number, targetStart: number, targetEnd: number): number {
     const index = this.size++;
     if (index >= this.lines.length) {
       this.lines = grown(this.lines, index + 1);
@@ -135,8 +135,8 @@ export class RuleStore {
     this.starts[index] = start;
     this.ends[index] = end;
     this.targetOffsets[index] = targetOffset;
-    this.targetStarts[index] = target === undefined ? -1 : targetStart;
-    this.targetLengths[index] = target === undefined ? 0 : target.length;
+    this.targetStarts[index] = targetStart;
+    this.targetLengths[index] = targetStart === -1 ? 0 : targetEnd - targetStart;
     if (raw !== undefined) this.rewritten.set(index, raw);
     return index;
   }
