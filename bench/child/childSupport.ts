@@ -7,11 +7,16 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SNAPSHOT_FILES, type Snapshot } from '../../src/core/snapshot';
 
+/**
+ * Reads the files as src/node/snapshotFolder.ts does (bytes decoded as UTF-8), so the analysis works on the same
+ * kind of string as in the CLI and the editor: a heap string, where a big file read as latin1 would be an external
+ * one held outside V8's heap.
+ */
 export function readSnapshot(dir: string): Snapshot {
   const files: Snapshot['files'] = {};
   for (const name of SNAPSHOT_FILES) {
     const path = join(dir, name);
-    if (existsSync(path)) files[name] = readFileSync(path, 'latin1');
+    if (existsSync(path)) files[name] = readFileSync(path).toString('utf8');
   }
   return { name: dir, files };
 }
