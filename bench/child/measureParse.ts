@@ -4,7 +4,11 @@
  */
 
 import { parseIptablesSave } from '../../src/core/iptables/parseIptablesSave';
+import { keepYoungGenerationSmall } from '../../src/cli/youngGeneration';
 import { collectGarbage, printResult, readSnapshot, timed } from './childSupport';
+
+// The V8 setting the netpath CLI makes, so parsing runs as in the CLI.
+keepYoungGenerationSmall();
 
 const dir = process.argv[2] ?? '';
 const text = readSnapshot(dir).files['iptables-save.txt'] ?? '';

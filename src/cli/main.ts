@@ -6,6 +6,7 @@
 import { CliError, type CliIo } from './io';
 import { runServices, SERVICES_USAGE } from './servicesCommand';
 import { runTrace, TRACE_USAGE } from './traceCommand';
+import { keepYoungGenerationSmall } from './youngGeneration';
 
 const HELP = `netpath: where a Kubernetes Service packet goes on a node, rule by rule
 
@@ -47,6 +48,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 if (require.main === module) {
+  keepYoungGenerationSmall();
   // A reader that stops early (`| head`, a closed `less`) got what it wanted: finish quietly, not with a stack trace.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
