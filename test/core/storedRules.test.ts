@@ -76,3 +76,41 @@ test('the parser records which chains are jumped to, also when the chain is decl
   const jumped = [...nat.chains.values()].filter((chain) => isJumpedTo(chain, nat)).map((chain) => chain.name);
   assert.deepEqual(jumped.sort(), ['KUBE-SEP-OLD', 'KUBE-SVC-LATE']);
 });
+
+test('jumps are recorded per table, and a chain named like a built-in target is still a chain', () => {
+  const dump = [
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':KUBE-MARK-MASQ - [0:0]',
+    ':KUBE-FORWARD - [0:0]',
+    ':DNAT - [0:0]',
+    '-A INPUT -j KUBE-FORWARD',
+    '-A KUBE-FORWARD -j DNAT',
+    'COMMIT',
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':KUBE-MARK-MASQ - [0:0]',
+    ':KUBE-SEP-A - [0:0]',
+    ':KUBE-SEP-B - [0:0]',
+    '-A PREROUTING -j KUBE-SEP-A',
+    '-A PREROUTING -j KUBE-SEP-B',
+    '-A KUBE-SEP-A -s 10.0.0.1/32 -j KUBE-MARK-MASQ',
+    '-A KUBE-SEP-A -p tcp -m tcp -j DNAT --to-destination 10.0.0.1:80',
+    '-A KUBE-SEP-B -s 10.0.0.2/32 -j KUBE-MARK-MASQ',
+    '-A KUBE-SEP-B -p tcp -m tcp -j DNAT --to-destination 10.0.0.2:80',
+    'COMMIT',
+    '*mangle',
+    ':KUBE-MARK-MASQ - [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    '-A OUTPUT -j KUBE-MARK-MASQ',
+    'COMMIT',
+  ].join('\n');
+  const { tables } = parseIptablesSave(dump).value;
+  const jumped = (name: string) => {
+    const table = tables.get(name)!;
+    return [...table.chains.values()].filter((chain) => isJumpedTo(chain, table)).map((chain) => chain.name).sort();
+  };
+  assert.deepEqual(jumped('filter'), ['DNAT', 'KUBE-FORWARD'], 'the filter KUBE-MARK-MASQ is not jumped to, whatever nat does');
+  assert.deepEqual(jumped('nat'), ['KUBE-MARK-MASQ', 'KUBE-SEP-A', 'KUBE-SEP-B']);
+  assert.deepEqual(jumped('mangle'), ['KUBE-MARK-MASQ'], 'the last chain marked in nat is marked again in mangle');
+});
