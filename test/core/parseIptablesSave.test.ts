@@ -113,3 +113,32 @@ test('a quoted comment that looks like options is not read as options', () => {
   assert.equal(rule.source, undefined);
   assert.equal(rule.target?.name, 'ACCEPT');
 });
+
+test('a chain declared twice keeps its first declaration, and a chain used before its declaration keeps its rules', () => {
+  const dump = [
+    '*nat',
+    ':KUBE-SVC-A - [0:0]',
+    ':KUBE-SVC-A ACCEPT [5:300]',
+    '-A KUBE-EARLY -j RETURN',
+    ':KUBE-EARLY - [0:0]',
+    '-A KUBE-SVC-A -j KUBE-EARLY',
+    'COMMIT',
+  ].join('\n');
+  const { value, diagnostics } = parseIptablesSave(dump);
+  const nat = value.tables.get('nat')!;
+  const svc = nat.chains.get('KUBE-SVC-A')!;
+  assert.equal(svc.line, 2, 'the first declaration is the chain');
+  assert.equal(svc.policy, undefined);
+  assert.equal(svc.rules.length, 1);
+  const early = nat.chains.get('KUBE-EARLY')!;
+  assert.deepEqual(early.rules.map((rule) => rule.raw), ['-A KUBE-EARLY -j RETURN']);
+  assert.deepEqual([...nat.chains.keys()], ['KUBE-SVC-A', 'KUBE-EARLY']);
+  assert.deepEqual(
+    diagnostics.filter((d) => d.severity === 'warning').map((d) => [d.line, d.message]),
+    [
+      [3, 'chain KUBE-SVC-A is declared again in table nat'],
+      [4, 'chain KUBE-EARLY is used in table nat before it is declared'],
+      [5, 'chain KUBE-EARLY is declared again in table nat'],
+    ],
+  );
+});

@@ -34,6 +34,8 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   let lastChain: StoredChain | undefined;
   // The declared chains of each table in order: rules follow that order, so the next chain is usually known.
   const declared = new Map<Table, StoredChain[]>();
+  // Chains a rule used before their declaration (every table's; rare, and only read when such a chain is declared).
+  const usedFirst: StoredChain[] = [];
   let order: StoredChain[] = [];
   let expected = 0;
   // The rule waiting for possible folded continuation lines: its line and where it stands in the dump, and its text
@@ -55,6 +57,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
       const builtin = BUILTIN_CHAINS.has(name);
       chain = new StoredChain(store, current.name, name, builtin, builtin ? 'ACCEPT' : undefined, line, undefined, -1);
       current.chains.set(name, chain);
+      usedFirst.push(chain);
       if (BUILTIN_TARGETS.has(name)) chainsNamedLikeTargets = true;
     }
     return chain;
@@ -206,7 +209,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
         report(lineNumber, 'error', 'chain declaration outside any table; skipped');
         continue;
       }
-      const declaredChain = declareChain(store, table, order, line, lineNumber, report);
+      const declaredChain = declareChain(store, table, order, usedFirst, line, lineNumber, report);
       if (declaredChain && BUILTIN_TARGETS.has(declaredChain.name)) chainsNamedLikeTargets = true;
       continue;
     }
@@ -255,6 +258,7 @@ function declareChain(
   store: RuleStore,
   table: Table,
   order: StoredChain[],
+  usedFirst: readonly StoredChain[],
   line: string,
   lineNumber: number,
   report: (line: number, severity: Diagnostic['severity'], message: string) => void,
@@ -292,15 +296,19 @@ function declareChain(
     const counterMatch = COUNTER_PATTERN.exec(counterText);
     if (counterMatch) counters = { packets: Number(counterMatch[1]), bytes: Number(counterMatch[2]) };
   }
-  const existing = table.chains.get(name);
-  if (existing) {
-    if (existing.line !== lineNumber) report(lineNumber, 'warning', `chain ${name} is declared again in table ${table.name}`);
-    return undefined;
-  }
   // kube-proxy's test fixtures write built-in chains as `:PREROUTING - [0:0]`; the kernel's policy is ACCEPT.
   const builtin = BUILTIN_CHAINS.has(name);
   const chain = new StoredChain(store, table.name, name, builtin, builtin ? (policy ?? 'ACCEPT') : policy, lineNumber, counters, order.length);
+  // Declared names are nearly always new: the map is asked once, by a set that must grow it, and only a name seen
+  // before (declared again, or used by a rule first) puts the first chain back.
+  const size = table.chains.size;
   table.chains.set(name, chain);
+  if (table.chains.size === size) {
+    const first = order.find((known) => known.name === name) ?? usedFirst.find((known) => known.table === table.name && known.name === name)!;
+    table.chains.set(name, first);
+    if (first.line !== lineNumber) report(lineNumber, 'warning', `chain ${name} is declared again in table ${table.name}`);
+    return undefined;
+  }
   order.push(chain);
   return chain;
 }
