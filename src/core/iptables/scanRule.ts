@@ -229,17 +229,19 @@ export function scanCanonicalAt(
   const chainFrom = start + 3;
   let chainEnd = text.indexOf(' ', chainFrom);
   if (chainEnd === -1 || chainEnd > end) chainEnd = end;
-  // The flag is searched from the end: the target is the rule's last part, so only its options are walked.
+  // The flag is searched from the end: the target is the rule's last part, so only it and its options are walked,
+  // once, looking for a quote on the way.
   let flag = -1;
-  for (let i = end - 4; i >= chainEnd; i--) {
-    if (text.charCodeAt(i) !== Char.Space || text.charCodeAt(i + 1) !== Char.Dash || text.charCodeAt(i + 3) !== Char.Space) continue;
-    const letter = text.charCodeAt(i + 2);
+  for (let i = end - 1; i >= chainEnd; i--) {
+    const code = text.charCodeAt(i);
+    if (code === Char.Quote) return false;
+    if (code !== Char.Dash || text.charCodeAt(i - 1) !== Char.Space || text.charCodeAt(i + 2) !== Char.Space || i + 2 >= end) continue;
+    const letter = text.charCodeAt(i + 1);
     if (letter === 106 || letter === 103) {
-      flag = i;
+      flag = i - 1;
       break;
     }
   }
-  if (flag !== -1) for (let i = flag + 4; i < end; i++) if (text.charCodeAt(i) === Char.Quote) return false;
   // A fresh name compared natively beats comparing in place character by character; the known string is kept.
   const chain = text.slice(chainFrom, chainEnd);
   into.chain = chain === previousChain ? previousChain : chain === nextChain ? nextChain : chain;
