@@ -213,8 +213,8 @@ export function newPlaces(): RulePlaces {
  * Reads the rule `text.slice(start, end)` in place when it has the canonical form, filling `into` and returning
  * true; returns false, leaving `into` as it was, when the rule needs the token walk. Nothing is allocated but the
  * chain's name, and not even that when it is `previousChain` or `nextChain`. In a canonical rule the target flag
- * is the last ` -j ` or ` -g ` outside quotes; a quote after it means a quoted argument may hold that text, and
- * the token walk decides instead.
+ * is the last ` -j ` or ` -g ` outside quotes; a quote after it (or anywhere in a rule without one) means a quoted
+ * argument may hold that text, and the token walk decides instead.
  */
 export function scanCanonicalAt(
   text: string,
