@@ -11,7 +11,7 @@ import { scanOptions } from '../iptables/scanRule';
 import { classifyChain, isPerServiceChain, parseKubeComment, PER_SERVICE_PREFIXES } from '../iptables/vocabulary';
 import { emptyService } from './emptyService';
 import { lazyService } from './lazyService';
-import { compareServices } from './serviceOrder';
+import { sortByService } from './serviceOrder';
 import type { Protocol } from '../trace/result';
 import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree, SourceRef } from './model';
 
@@ -227,7 +227,7 @@ export function firstLevelDrafts(ruleset: Ruleset): Draft[] {
     }
   }
 
-  return [...drafts.tcp.values(), ...drafts.udp.values(), ...drafts.sctp.values()].sort(compareServices);
+  return sortByService([...drafts.tcp.values(), ...drafts.udp.values(), ...drafts.sctp.values()], (draft) => draft);
 }
 
 /**

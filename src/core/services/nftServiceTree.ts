@@ -12,6 +12,7 @@ import { chainsByName, tableLabel, type NftChain, type NftRuleset, type NftSet, 
 import { isKubeProxyTable, parseServiceChainName, type ServiceChainName } from '../nft/vocabulary';
 import { emptyService } from './emptyService';
 import { lazyService } from './lazyService';
+import { sortByService } from './serviceOrder';
 import type { EndpointInfo, PathNode, ServiceInfo, ServiceTree, SourceRef } from './model';
 
 const NFT_FILE = 'nft.txt';
@@ -163,9 +164,8 @@ export function buildNftServiceTree(nft: NftRuleset, routes?: Pick<LocalRoutes, 
   if (ambiguousExternal) {
     tree.warnings.push('kube-proxy writes externalIPs and LoadBalancer IPs without source ranges the same way; both are listed as external IPs');
   }
-  drafts.sort((a, b) => compareText(a.draft.id, b.draft.id) || compareText(a.draft.protocol, b.draft.protocol));
   // Endpoints, paths, policies and affinity are read from the chains when a Service is first looked at.
-  tree.services = drafts.map(({ draft, index }) => lazyService(draft, () => describeChains(draft, index, routes)));
+  tree.services = sortByService(drafts, ({ draft }) => draft).map(({ draft, index }) => lazyService(draft, () => describeChains(draft, index, routes)));
   // kube-proxy names a Service's chains (endpoint chains too) after it, so their owner is found without reading a rule.
   const owners = new Map<string, ServiceInfo>();
   for (const service of tree.services) {
@@ -317,11 +317,6 @@ function endpointsOf(chain: NftChain, index: TableIndex): EndpointInfo[] {
     }
   }
   return endpoints;
-}
-
-/** Code-unit order: stable across locales, and much faster than localeCompare on large trees. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function addOnce(list: { ip: string; port: number }[], address: { ip: string; port: number }): void {
