@@ -211,8 +211,8 @@ export function newPlaces(): RulePlaces {
 
 /**
  * Reads the rule `text.slice(start, end)` in place when it has the canonical form, filling `into` and returning
- * true; returns false, leaving `into` as it was, when the rule needs the token walk. Nothing is allocated but the
- * chain's name, and not even that when it is `previousChain` or `nextChain`. In a canonical rule the target flag
+ * true; returns false, leaving `into` as it was, when the rule needs the token walk. Nothing is allocated but a copy
+ * of the chain's name, dropped again when it is `previousChain` or `nextChain`. In a canonical rule the target flag
  * is the last ` -j ` or ` -g ` outside quotes; a quote after it (or anywhere in a rule without one) means a quoted
  * argument may hold that text, and the token walk decides instead.
  */
@@ -235,7 +235,7 @@ export function scanCanonicalAt(
   for (let i = end - 1; i >= chainEnd; i--) {
     const code = text.charCodeAt(i);
     if (code === Char.Quote) return false;
-    if (code !== Char.Dash || text.charCodeAt(i - 1) !== Char.Space || text.charCodeAt(i + 2) !== Char.Space || i + 2 >= end) continue;
+    if (code !== Char.Dash || i + 2 >= end || text.charCodeAt(i - 1) !== Char.Space || text.charCodeAt(i + 2) !== Char.Space) continue;
     const letter = text.charCodeAt(i + 1);
     if (letter === 106 || letter === 103) {
       flag = i - 1;
