@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { forEachRuleTarget, isJumpedTo, parseIptablesSave, readRulesOnce, ruleCountOf } from '../../src/core/iptables/parseIptablesSave';
+import { forEachRuleTarget, forEachTargetChain, isJumpedTo, parseIptablesSave, readRulesOnce, ruleCountOf } from '../../src/core/iptables/parseIptablesSave';
 
 const DUMP = [
   '*nat',
@@ -41,16 +41,18 @@ test('rules stored as offsets read back as written: lines, positions, raw text, 
   assert.ok(diagnostics.some((diagnostic) => diagnostic.line === 13 && diagnostic.message.includes('folded')));
 });
 
-test('passes over targets see every target, or only those with the given prefixes, without building rules', () => {
+test('passes over targets see every target, or the chains they name as the parser resolved them, without building rules', () => {
   const nat = parseIptablesSave(DUMP).value.tables.get('nat')!;
   const all: (string | undefined)[] = [];
-  const kube: (string | undefined)[] = [];
+  const chains: string[] = [];
+  const unresolved: string[] = [];
   for (const chain of nat.chains.values()) {
     forEachRuleTarget(chain, (target) => all.push(target));
-    forEachRuleTarget(chain, (target) => kube.push(target), ['KUBE-SVC-', 'KUBE-SEP-']);
+    forEachTargetChain(chain, nat, (target) => chains.push(target.name), ['KUBE-'], (name) => unresolved.push(name));
   }
   assert.deepEqual(all, ['KUBE-SERVICES', 'KUBE-SVC-A', undefined, 'KUBE-SEP-A1', 'KUBE-SEP-A1', 'KUBE-MARK-MASQ', 'DNAT']);
-  assert.deepEqual(kube, ['KUBE-SVC-A', 'KUBE-SEP-A1', 'KUBE-SEP-A1']);
+  assert.deepEqual(chains, ['KUBE-SERVICES', 'KUBE-SVC-A', 'KUBE-SEP-A1', 'KUBE-SEP-A1']);
+  assert.deepEqual(unresolved, ['KUBE-MARK-MASQ'], 'KUBE-MARK-MASQ is not declared in this dump; DNAT does not start with KUBE-');
 });
 
 test('readRulesOnce hands out rules the chain does not keep, and the kept ones once they exist', () => {

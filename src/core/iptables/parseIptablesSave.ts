@@ -28,7 +28,7 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   const report = (line: number, severity: Diagnostic['severity'], message: string) => diagnostics.add(line, severity, shortenMessage(message));
 
   const store = new RuleStore(text);
-  let undeclaredTargets: { table: Table; name: string }[] | undefined;
+  let undeclaredTargets: { table: Table; name: string; rule: number }[] | undefined;
   let table: Table | undefined;
   let lastRuleLine = 0;
   let lastChain: StoredChain | undefined;
@@ -45,8 +45,8 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   let pendingEnd = 0;
   let pendingText: string | undefined;
   const places = newPlaces();
-  // The name of the chain a rule last jumped to (already marked), and whether any chain bears a built-in target's name.
-  let lastMarked: string | undefined;
+  // The chain a rule last jumped to (already marked), and whether any chain bears a built-in target's name.
+  let lastMarked: StoredChain | undefined;
   let chainsNamedLikeTargets = false;
 
   const chainOf = (name: string, line: number): StoredChain => {
@@ -104,18 +104,21 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
     }
     lastChain = chain;
     const { targetStart, targetEnd } = places;
-    chain.append(store.add(lineNumber, pendingStart, pendingEnd, pendingText, places.targetOffset, targetStart, targetEnd));
+    const index = store.add(lineNumber, pendingStart, pendingEnd, pendingText, places.targetOffset, targetStart, targetEnd);
+    chain.append(index);
     if (targetStart !== -1) {
       const base = pendingText === undefined ? pendingStart : 0;
       const target = (pendingText ?? text).slice(base + targetStart, base + targetEnd);
       // Most rules jump to a built-in target (DNAT) or to the chain marked last (KUBE-MARK-MASQ): both are known
       // without a lookup in the table's chain map, whose 70,000 entries make each lookup a few cache misses.
-      if (target !== lastMarked && (chainsNamedLikeTargets || !BUILTIN_TARGETS.has(target))) {
+      if (target === lastMarked?.name) store.setTargetChain(index, lastMarked);
+      else if (chainsNamedLikeTargets || !BUILTIN_TARGETS.has(target)) {
         const jumpedTo = table!.chains.get(target) as StoredChain | undefined;
         if (jumpedTo) {
           jumpedTo.jumpedTo = true;
-          lastMarked = target;
-        } else if (!BUILTIN_TARGETS.has(target)) (undeclaredTargets ??= []).push({ table: table!, name: target });
+          store.setTargetChain(index, jumpedTo);
+          lastMarked = jumpedTo;
+        } else if (!BUILTIN_TARGETS.has(target)) (undeclaredTargets ??= []).push({ table: table!, name: target, rule: index });
       }
     }
     lastRuleLine = lineNumber;
@@ -235,9 +238,12 @@ export function parseIptablesSave(text: string, file = 'iptables-save.txt'): Par
   flushPending();
   if (table) report(lineNumber, 'warning', `table ${table.name} ends without COMMIT (the file may be cut short)`);
   // A chain declared only after a rule jumped to it (not iptables-save's order, but seen in edited dumps).
-  for (const { table: owner, name } of undeclaredTargets ?? []) {
+  for (const { table: owner, name, rule } of undeclaredTargets ?? []) {
     const chain = owner.chains.get(name) as StoredChain | undefined;
-    if (chain) chain.jumpedTo = true;
+    if (chain) {
+      chain.jumpedTo = true;
+      store.setTargetChain(rule, chain);
+    }
   }
   store.finish();
   return { value: { file, tables, notices }, diagnostics: diagnostics.list() };
@@ -350,16 +356,35 @@ export function ruleTargetText(rule: Rule): string | undefined {
 
 /**
  * Visits the target name of every rule of a chain in order, without creating Rule objects when the chain came
- * from parseIptablesSave: for passes over a whole dump such as the chain graph. With `prefixes`, only targets
- * that start with one of them are visited (and only those are cut from the text).
+ * from parseIptablesSave: for passes over a whole dump such as the jump index.
  */
-export function forEachRuleTarget(chain: Chain, visit: (target: string | undefined) => void, prefixes?: readonly string[]): void {
-  if (chain instanceof StoredChain) chain.eachTarget(visit, prefixes);
-  else {
-    for (const rule of chain.rules) {
-      const target = rule.target?.name;
-      if (prefixes === undefined || (target !== undefined && prefixes.some((prefix) => target.startsWith(prefix)))) visit(target);
-    }
+export function forEachRuleTarget(chain: Chain, visit: (target: string | undefined) => void): void {
+  if (chain instanceof StoredChain) chain.eachTarget(visit);
+  else for (const rule of chain.rules) visit(rule.target?.name);
+}
+
+/**
+ * Visits the chains the rules of `chain` jump or go to, in rule order. Chains from parseIptablesSave know them from
+ * the parse, so no name is looked up; others look each target up in `table`. A target that names no chain of the
+ * table is given to `unresolved` by name when it starts with one of `prefixes` (built-in targets never do).
+ */
+export function forEachTargetChain(
+  chain: Chain,
+  table: Table,
+  visit: (target: Chain) => void,
+  prefixes: readonly string[],
+  unresolved: (name: string) => void,
+): void {
+  if (chain instanceof StoredChain) {
+    chain.eachTargetChain(visit, prefixes, unresolved);
+    return;
+  }
+  for (const rule of chain.rules) {
+    const name = rule.target?.name;
+    if (name === undefined) continue;
+    const target = table.chains.get(name);
+    if (target) visit(target);
+    else if (prefixes.some((prefix) => name.startsWith(prefix))) unresolved(name);
   }
 }
 

@@ -2,7 +2,8 @@
  * How parsed iptables rules are held: a chain keeps only where its rules stand in the dump (line, start and end
  * offsets, target) in one columnar store shared by the whole file, and creates its Rule objects the first time
  * its `rules` are read. A 200,000-rule node therefore costs a few numbers per rule until a chain is looked at;
- * passes over every rule (the chain graph, stale chains) read the stored targets and never build a Rule.
+ * passes over every rule (the chain graph, stale chains) read the stored targets and never build a Rule. The parser
+ * also records which chain of the table each rule jumps to, so walking the chain graph needs no lookup by name.
  */
 
 import type { Chain, Negatable, Rule, RuleMatch, RuleTarget, TableName } from './model';
@@ -92,6 +93,16 @@ function ruleBodyStart(tokens: string[]): number {
   return i + 2;
 }
 
+/**
+ * Whether `text` holds `prefix` at `from`, compared character by character: a mismatch is nearly always found
+ * within the first few characters (KUBE-MARK-MASQ against KUBE-SVC-), where String.prototype.startsWith costs
+ * a call into the runtime each time; the Service tree asks this of every rule of a big node.
+ */
+function startsWithAt(text: string, from: number, prefix: string): boolean {
+  for (let i = 0; i < prefix.length; i++) if (text.charCodeAt(from + i) !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
 function grown(array: Int32Array, size: number): Int32Array {
   if (size <= array.length) return array;
   const next = new Int32Array(Math.max(size, array.length * 2));
@@ -111,8 +122,12 @@ export class RuleStore {
   /** Where the target's name stands in the rule's text (-1 without a target), and its length. */
   private targetStarts: Int32Array = new Int32Array(1024);
   private targetLengths: Int32Array = new Int32Array(1024);
+  /** The chain each rule jumps or goes to, by its place in `chains`; -1 for built-in and unknown targets. */
+  private targetChains: Int32Array = new Int32Array(1024).fill(-1);
   /** Rule text that is not a plain slice of the dump: folded lines joined back, indented lines trimmed. */
   private readonly rewritten = new Map<number, string>();
+  /** Every chain of the dump, each at its `ordinal`. */
+  private readonly chains: StoredChain[] = [];
   size = 0;
 
   constructor(private readonly text: string) {}
@@ -130,6 +145,9 @@ export class RuleStore {
       this.targetOffsets = grown(this.targetOffsets, index + 1);
       this.targetStarts = grown(this.targetStarts, index + 1);
       this.targetLengths = grown(this.targetLengths, index + 1);
+      const targetChains = new Int32Array(this.lines.length).fill(-1);
+      targetChains.set(this.targetChains);
+      this.targetChains = targetChains;
     }
     this.lines[index] = line;
     this.starts[index] = start;
@@ -149,6 +167,24 @@ export class RuleStore {
     this.targetOffsets = this.targetOffsets.slice(0, this.size);
     this.targetStarts = this.targetStarts.slice(0, this.size);
     this.targetLengths = this.targetLengths.slice(0, this.size);
+    this.targetChains = this.targetChains.slice(0, this.size);
+  }
+
+  /** Gives a new chain its ordinal. */
+  register(chain: StoredChain): number {
+    this.chains.push(chain);
+    return this.chains.length - 1;
+  }
+
+  /** Records that rule `index` jumps or goes to `chain`. */
+  setTargetChain(index: number, chain: StoredChain): void {
+    this.targetChains[index] = chain.ordinal;
+  }
+
+  /** The chain rule `index` jumps or goes to, when the parser found it in the rule's table. */
+  targetChain(index: number): StoredChain | undefined {
+    const ordinal = this.targetChains[index]!;
+    return ordinal === -1 ? undefined : this.chains[ordinal];
   }
 
   /** Whether the target's name starts with one of the prefixes, read in place. */
@@ -159,7 +195,7 @@ export class RuleStore {
     const source = rewritten ?? this.text;
     const from = rewritten === undefined ? this.starts[index]! + start : start;
     const length = this.targetLengths[index]!;
-    for (const prefix of prefixes) if (prefix.length <= length && source.startsWith(prefix, from)) return true;
+    for (const prefix of prefixes) if (prefix.length <= length && startsWithAt(source, from, prefix)) return true;
     return false;
   }
 
@@ -188,6 +224,8 @@ export class StoredChain implements Chain {
   private first = 0;
   private count = 0;
   private scattered: number[] | undefined;
+  /** The chain's place among all chains of its dump, for the store's record of where rules jump. */
+  readonly ordinal: number;
 
   constructor(
     private readonly store: RuleStore,
@@ -199,7 +237,9 @@ export class StoredChain implements Chain {
     readonly counters: { packets: number; bytes: number } | undefined,
     /** Position among the table's declared chains, or -1 for a chain used before it was declared. */
     readonly declarationIndex: number,
-  ) {}
+  ) {
+    this.ordinal = store.register(this);
+  }
 
   /** Appends the stored rule `index` (rules arrive in file order). */
   append(index: number): void {
@@ -232,13 +272,24 @@ export class StoredChain implements Chain {
     return rules;
   }
 
-  /** Visits the target of each rule in order, read from the store: no Rule is created. */
-  eachTarget(visit: (target: string | undefined) => void, prefixes?: readonly string[]): void {
+  /**
+   * Visits, in order, each rule's target that is a chain of the table, as the parser resolved it. A target the
+   * parser found no chain for (a built-in target, an extension, a chain never declared) is given to `unresolved` by
+   * name when it starts with one of `prefixes`.
+   */
+  eachTargetChain(visit: (chain: StoredChain) => void, prefixes: readonly string[], unresolved: (name: string) => void): void {
     const count = this.ruleCount;
     for (let i = 0; i < count; i++) {
       const index = this.indexAt(i);
-      if (prefixes === undefined) visit(this.store.target(index));
-      else if (this.store.targetStartsWith(index, prefixes)) visit(this.store.target(index));
+      const chain = this.store.targetChain(index);
+      if (chain) visit(chain);
+      else if (this.store.targetStartsWith(index, prefixes)) unresolved(this.store.target(index)!);
     }
+  }
+
+  /** Visits the target of each rule in order, read from the store: no Rule is created. */
+  eachTarget(visit: (target: string | undefined) => void): void {
+    const count = this.ruleCount;
+    for (let i = 0; i < count; i++) visit(this.store.target(this.indexAt(i)));
   }
 }

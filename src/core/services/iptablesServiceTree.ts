@@ -4,8 +4,8 @@
  * exact shares, and the chain path. Rule details are read without caching, so a 200,000-rule node stays small.
  */
 
-import type { Chain, Rule, Ruleset } from '../iptables/model';
-import { forEachRuleTarget, isJumpedTo, peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
+import type { Chain, Rule, Ruleset, Table } from '../iptables/model';
+import { forEachTargetChain, isJumpedTo, peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
 import { readEntryRule } from '../iptables/entryRule';
 import { scanOptions } from '../iptables/scanRule';
 import { classifyChain, isPerServiceChain, parseKubeComment, PER_SERVICE_PREFIXES } from '../iptables/vocabulary';
@@ -141,8 +141,8 @@ export function buildIptablesServiceTree(ruleset: Ruleset): ServiceTree {
   });
   // Endpoints, paths and policies are read from the chains when a Service is first looked at.
   const services = drafts.map((draft) => lazyService(draft, () => completeDraft(draft, nat?.chains, ref)));
-  let owners: Map<string, ServiceInfo> | undefined;
-  const chainOwner = (chain: string) => (isPerServiceChain(chain) ? (owners ??= chainOwnersOf(drafts, services, nat?.chains)).get(chain) : undefined);
+  let ownerOf: ((name: string) => ServiceInfo | undefined) | undefined;
+  const chainOwner = (chain: string) => (isPerServiceChain(chain) ? (ownerOf ??= chainOwnersOf(drafts, services, nat))(chain) : undefined);
   return { mode: 'iptables', services, warnings, chainOwner };
 }
 
@@ -231,27 +231,39 @@ export function firstLevelDrafts(ruleset: Ruleset): Draft[] {
 }
 
 /**
- * Which Service each per-Service chain belongs to, following only rule targets (no rule is parsed): the entry
- * chains found in KUBE-SERVICES and KUBE-NODEPORTS, and the firewall, external, service and endpoint chains they
- * lead to. The first Service in the tree's order that reaches a chain owns it.
+ * Which Service each per-Service chain belongs to, following rule targets from the entry chains found in
+ * KUBE-SERVICES and KUBE-NODEPORTS to the firewall, external, service and endpoint chains they lead to. The parser
+ * resolved each rule's target to its chain, so the walk looks no name up (on a big node that was most of its cost).
+ * The first Service in the tree's order that reaches a chain owns it; a target that names no declared chain is
+ * owned by name.
  */
-function chainOwnersOf(drafts: Draft[], services: ServiceInfo[], chains: Map<string, Chain> | undefined): Map<string, ServiceInfo> {
-  const owners = new Map<string, ServiceInfo>();
+function chainOwnersOf(drafts: Draft[], services: ServiceInfo[], nat: Table | undefined): (name: string) => ServiceInfo | undefined {
+  const owners = new Map<Chain, ServiceInfo>();
+  const undeclared = new Map<string, ServiceInfo>();
   drafts.forEach((draft, i) => {
     const service = services[i]!;
-    const queue = [draft.firewallChain, draft.externalChain, draft.serviceChain, draft.localChain].filter((name): name is string => name !== undefined);
+    const ownByName = (name: string) => {
+      if (!undeclared.has(name)) undeclared.set(name, service);
+    };
+    const queue: Chain[] = [];
+    for (const name of [draft.firewallChain, draft.externalChain, draft.serviceChain, draft.localChain]) {
+      if (name === undefined) continue;
+      const chain = nat?.chains.get(name);
+      if (chain) queue.push(chain);
+      else ownByName(name);
+    }
     while (queue.length > 0) {
-      const name = queue.pop()!;
-      if (owners.has(name)) continue;
-      owners.set(name, service);
-      const chain = chains?.get(name);
-      if (!chain) continue;
-      forEachRuleTarget(chain, (target) => queue.push(target!), PER_SERVICE_PREFIXES);
+      const chain = queue.pop()!;
+      if (owners.has(chain) || !isPerServiceChain(chain.name)) continue;
+      owners.set(chain, service);
+      forEachTargetChain(chain, nat!, (target) => queue.push(target), PER_SERVICE_PREFIXES, ownByName);
     }
   });
-  return owners;
+  return (name) => {
+    const chain = nat?.chains.get(name);
+    return chain ? owners.get(chain) : undeclared.get(name);
+  };
 }
-
 
 function assignChain(draft: Draft, target: string, fromClusterIP: boolean): void {
   if (target.startsWith('KUBE-SVC-')) draft.serviceChain ??= target;
