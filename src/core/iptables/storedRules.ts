@@ -93,19 +93,11 @@ function ruleBodyStart(tokens: string[]): number {
   return i + 2;
 }
 
-/**
- * Whether `text` holds `prefix` at `from`, compared character by character: a mismatch is nearly always found
- * within the first few characters (KUBE-MARK-MASQ against KUBE-SVC-), where String.prototype.startsWith costs
- * a call into the runtime each time; the Service tree asks this of every rule of a big node.
- */
-function startsWithAt(text: string, from: number, prefix: string): boolean {
-  for (let i = 0; i < prefix.length; i++) if (text.charCodeAt(from + i) !== prefix.charCodeAt(i)) return false;
-  return true;
-}
-
-function grown(array: Int32Array, size: number): Int32Array {
+/** `array` with room for `size` entries; new entries hold `fill`. */
+function grown(array: Int32Array, size: number, fill = 0): Int32Array {
   if (size <= array.length) return array;
   const next = new Int32Array(Math.max(size, array.length * 2));
+  if (fill !== 0) next.fill(fill, array.length);
   next.set(array);
   return next;
 }
@@ -145,9 +137,7 @@ export class RuleStore {
       this.targetOffsets = grown(this.targetOffsets, index + 1);
       this.targetStarts = grown(this.targetStarts, index + 1);
       this.targetLengths = grown(this.targetLengths, index + 1);
-      const targetChains = new Int32Array(this.lines.length).fill(-1);
-      targetChains.set(this.targetChains);
-      this.targetChains = targetChains;
+      this.targetChains = grown(this.targetChains, index + 1, -1);
     }
     this.lines[index] = line;
     this.starts[index] = start;
@@ -195,7 +185,7 @@ export class RuleStore {
     const source = rewritten ?? this.text;
     const from = rewritten === undefined ? this.starts[index]! + start : start;
     const length = this.targetLengths[index]!;
-    for (const prefix of prefixes) if (prefix.length <= length && startsWithAt(source, from, prefix)) return true;
+    for (const prefix of prefixes) if (prefix.length <= length && source.startsWith(prefix, from)) return true;
     return false;
   }
 
