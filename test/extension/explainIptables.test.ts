@@ -88,3 +88,14 @@ test('a hostile comment is escaped in the Markdown', () => {
 test('white space explains nothing', () => {
   assert.equal(explainIptablesAt('-A KUBE-SERVICES  -j X', 1, 17, { ruleset }), undefined);
 });
+
+test('a kube-proxy ipset named in a rule is explained from the IPVS vocabulary, with the set it is', () => {
+  const line = '-A KUBE-SERVICES ! -s 10.244.0.0/16 -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ';
+  const onOption = explainIptablesAt(line, 1, line.indexOf('--match-set') + 3, { ruleset })!.markdown;
+  assert.match(onOption, /`KUBE-CLUSTER-IP`, a kube-proxy ipset: Every Service ClusterIP/);
+  assert.match(onOption, /`dst,dst`/);
+  const onName = explainIptablesAt(line, 1, line.indexOf('KUBE-CLUSTER-IP') + 3, { ruleset })!.markdown;
+  assert.match(onName, /`KUBE-CLUSTER-IP`, a kube-proxy ipset: Every Service ClusterIP/);
+  const ownSet = '-A X -m set --match-set MY-OWN-SET src -j ACCEPT';
+  assert.doesNotMatch(explainIptablesAt(ownSet, 1, ownSet.indexOf('MY-OWN') + 2, { ruleset })!.markdown, /kube-proxy ipset/);
+});

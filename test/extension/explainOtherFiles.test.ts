@@ -66,7 +66,9 @@ test('in an IPVS snapshot, kube-ipvs0 and its addresses are explained', async ()
 
 test('ipset names, types and members are explained', async () => {
   const analysis = analyzeSnapshot(await readSnapshotFolder(IPVS_SAMPLE));
-  assert.match(explainIpsetAt('Name: KUBE-CLUSTER-IP', 8)!.markdown, /ClusterIP/);
+  assert.match(explainIpsetAt('Name: KUBE-CLUSTER-IP', 8)!.markdown, /kube-proxy ipset \(hash:ip,port\)\. Every Service ClusterIP/);
+  assert.match(explainIpsetAt('Name: KUBE-6-LOOP-BACK', 8)!.markdown, /hairpin/, 'the IPv6 twin of a set is explained too');
+  assert.equal(explainIpsetAt('Name: MY-OWN-SET', 8), undefined);
   assert.match(explainIpsetAt('Type: hash:ip,port', 8)!.markdown, /set type/);
   const ipset = readFileSync(join(IPVS_SAMPLE, 'ipset.txt'), 'utf8').split('\n');
   const member = ipset.find((line) => /^172\.18\.13\.1,tcp:443/.test(line))!;

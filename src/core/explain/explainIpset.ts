@@ -4,7 +4,7 @@
  */
 
 import type { ServiceTree } from '../services/model';
-import { KUBE_IPSETS } from './glossary';
+import { kubeIpsetTerm } from '../ipvs/vocabulary';
 import { escapeMarkdown, inlineCode } from './markdown';
 import { serviceAddresses, servicesAtAddress } from './serviceLookup';
 import { tokenAt } from './tokenAt';
@@ -25,7 +25,8 @@ export function explainIpsetAt(lineText: string, column: number, services?: Serv
   const { token } = found;
   const word = token.text;
   const result = (markdown: string): Explanation => ({ markdown, start: token.start, end: token.end });
-  if (KUBE_IPSETS[word]) return result(`${inlineCode(word)}: kube-proxy ipset holding ${KUBE_IPSETS[word]}`);
+  const set = kubeIpsetTerm(word);
+  if (set) return result(`${inlineCode(word)}: kube-proxy ipset (${set.type}). ${set.explanation}`);
   if (HEADERS[word]) return result(`${inlineCode(word)} ${HEADERS[word]}`);
   if (/^(hash|bitmap|list):/.test(word)) return result(`${inlineCode(word)}: set type; the fields after the colon are what one member holds, in the order \`-m set\` flags (src/dst) look them up.`);
   const member = /^([0-9a-f.:]+),(tcp|udp|sctp):(\d+)(?:,([0-9a-f.:/]+))?$/i.exec(word);

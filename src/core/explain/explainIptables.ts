@@ -8,7 +8,8 @@ import type { Chain, Rule, Ruleset } from '../iptables/model';
 import type { ServiceTree } from '../services/model';
 import { forEachRuleTarget } from '../iptables/parseIptablesSave';
 import { classifyChain } from '../iptables/vocabulary';
-import { CTSTATES, HOOKS, IPVS_MODE_CHAINS, KUBE_IPSETS, MODULES, TABLES, TARGETS } from './glossary';
+import { kubeIpsetTerm } from '../ipvs/vocabulary';
+import { CTSTATES, HOOKS, IPVS_MODE_CHAINS, MODULES, TABLES, TARGETS } from './glossary';
 import { escapeMarkdown, formatShare, inlineCode } from './markdown';
 import { describeService, servicesOfChain } from './serviceLookup';
 import { splitWords, tokenAt, type LineToken } from './tokenAt';
@@ -311,7 +312,8 @@ function explainWord(word: string, words: LineToken[], index: number, rule: Rule
     case 'match-set': {
       const name = isValue && words[index - 1]?.text === '--match-set' ? word : words[index + 1]?.text;
       const flags = isValue && words[index - 1]?.text !== '--match-set' ? word : words[index + (isValue ? 1 : 2)]?.text;
-      const about = name && KUBE_IPSETS[name] ? ` ${inlineCode(name)} holds ${KUBE_IPSETS[name]}` : '';
+      const set = name === undefined ? undefined : kubeIpsetTerm(name);
+      const about = set ? ` ${inlineCode(set.name)}, a kube-proxy ipset: ${set.explanation}` : '';
       const fields = flags ? ` The flags ${inlineCode(flags)} say which packet fields are looked up, in order (\`src\` = source, \`dst\` = destination; address first, then port).` : '';
       return `${negated}${inlineCode('-m set --match-set')}: matches when the packet's fields are members of an ipset (see ipset.txt).${about}${fields}`;
     }
@@ -346,7 +348,8 @@ function explainWord(word: string, words: LineToken[], index: number, rule: Rule
   if (TARGETS[word]) return `${inlineCode(word)}: ${TARGETS[word]}`;
   if (MODULES[word]) return `${inlineCode(`-m ${word}`)}: ${MODULES[word]}`;
   if (/^KUBE-/.test(word) && findChain(context.ruleset, table, word)) return explainChainName(word, context, table);
-  if (KUBE_IPSETS[word]) return `${inlineCode(word)}: ipset holding ${KUBE_IPSETS[word]}`;
+  const set = kubeIpsetTerm(word);
+  if (set) return `${inlineCode(word)}: kube-proxy ipset (${set.type}). ${set.explanation}`;
   return undefined;
 }
 

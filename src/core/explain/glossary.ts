@@ -31,27 +31,6 @@ export const IPVS_MODE_CHAINS: Record<string, string> = Object.fromEntries(
   IPVS_CHAINS.filter((term) => classifyChain(term.name).kind === 'other-kube').map((term) => [term.name, term.explanation]),
 );
 
-/** ipsets kube-proxy creates in IPVS mode (and that iptables rules test with -m set). */
-export const KUBE_IPSETS: Record<string, string> = {
-  'KUBE-CLUSTER-IP': 'every Service ClusterIP and port; packets to them from outside the pod network are marked for masquerade.',
-  'KUBE-LOOP-BACK': 'endpoint, port and endpoint again: a pod reaching itself through its Service (hairpin), which must be masqueraded.',
-  'KUBE-EXTERNAL-IP': 'Service external IPs and ports.',
-  'KUBE-EXTERNAL-IP-LOCAL': 'external IPs of Services with externalTrafficPolicy Local (no masquerade).',
-  'KUBE-LOAD-BALANCER': 'load-balancer IPs and ports.',
-  'KUBE-LOAD-BALANCER-LOCAL': 'load-balancer IPs of Services with externalTrafficPolicy Local.',
-  'KUBE-LOAD-BALANCER-FW': 'load-balancer IPs that have loadBalancerSourceRanges.',
-  'KUBE-LOAD-BALANCER-SOURCE-IP': 'load-balancer IP, port and allowed source IP.',
-  'KUBE-LOAD-BALANCER-SOURCE-CIDR': 'load-balancer IP, port and allowed source CIDR.',
-  'KUBE-NODE-PORT-TCP': 'TCP NodePorts.',
-  'KUBE-NODE-PORT-UDP': 'UDP NodePorts.',
-  'KUBE-NODE-PORT-SCTP-HASH': 'SCTP NodePorts.',
-  'KUBE-NODE-PORT-LOCAL-TCP': 'TCP NodePorts of Services with externalTrafficPolicy Local.',
-  'KUBE-NODE-PORT-LOCAL-UDP': 'UDP NodePorts of Services with externalTrafficPolicy Local.',
-  'KUBE-NODE-PORT-LOCAL-SCTP-HASH': 'SCTP NodePorts of Services with externalTrafficPolicy Local.',
-  'KUBE-HEALTH-CHECK-NODE-PORT': 'health-check node ports of Services with externalTrafficPolicy Local.',
-  'KUBE-IPVS-IPS': 'every IP address bound to kube-ipvs0.',
-};
-
 export const TARGETS: Record<string, string> = {
   ACCEPT: 'lets the packet through this chain\'s hook; the rest of this table is skipped.',
   DROP: 'discards the packet silently; the client sees a timeout.',

@@ -181,6 +181,12 @@ for (const term of IPVS_IPSETS) {
 /** KUBE-LOAD-BALANCER and KUBE-NODE-PORT name both a set or table chain and a chain; chains are looked up separately. */
 const CHAINS_BY_NAME = new Map<string, IpvsNameLookup>(IPVS_CHAINS.map((term) => [term.name, { kind: 'chain', term }]));
 
+/** The kube-proxy ipset of this name (IPv4 or IPv6), in any mode's hovers. */
+export function kubeIpsetTerm(name: string): IpvsIpsetTerm | undefined {
+  const found = BY_NAME.get(name);
+  return found?.kind === 'ipset' ? found.term : undefined;
+}
+
 /** What an IPVS-mode name is, for hovers: an ipset (IPv4 or IPv6 name), a chain, or the dummy device. */
 export function lookupIpvsName(name: string, context: 'ipset' | 'chain' | 'any' = 'any'): IpvsNameLookup | undefined {
   if (name === KUBE_IPVS_DEVICE) return { kind: 'device', explanation: KUBE_IPVS_DEVICE_EXPLANATION };
