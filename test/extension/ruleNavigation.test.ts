@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseIptablesSave } from '../../src/core/iptables/parseIptablesSave';
+import { parseIptablesSave, readRulesOnce } from '../../src/core/iptables/parseIptablesSave';
 import { chainAt, chainDefinition, chainReferences, outline, serviceChainLines } from '../../src/extension/language/ruleNavigation';
 import { SHOP } from './helpers';
 
@@ -50,4 +50,19 @@ test('the outline lists tables in file order with their chains', () => {
   assert.equal(svc.rules, 4);
   assert.ok(svc.endLine >= svc.line && svc.endLine <= nat.endLine);
   assert.deepEqual(serviceChainLines(ruleset).map((entry) => entry.chain).sort(), ['KUBE-SVC-7EJNTS7AENER2WX5', 'KUBE-SVC-ERIFXISQEP7F7OF4', 'KUBE-SVC-NPX46M4PTMTKRN6Y', 'KUBE-SVC-TCOU7JCQXEZGVUNU']);
+});
+
+test('the outline reads chain ends from the parser, the same as from the rules, and keeps no Rule objects', () => {
+  const fresh = parseIptablesSave(text).value;
+  const tables = outline(fresh, lines.length);
+  for (const table of tables) {
+    for (const entry of table.chains) {
+      const chain = fresh.tables.get(table.name)!.chains.get(entry.name)!;
+      assert.ok(readRulesOnce(chain) !== readRulesOnce(chain), `${entry.name}: its rules were not made and kept by the outline`);
+      const rules = readRulesOnce(chain);
+      const last = rules.reduce((max, rule) => Math.max(max, rule.line), chain.line);
+      assert.equal(entry.endLine, Math.min(last, table.endLine), entry.name);
+      assert.equal(entry.rules, rules.length, entry.name);
+    }
+  }
 });

@@ -396,6 +396,12 @@ export function readRulesOnce(chain: Chain): Rule[] {
   return chain instanceof StoredChain ? chain.readRules() : chain.rules;
 }
 
+/** The line of a chain's last rule (undefined without rules), without creating its Rule objects. */
+export function lastRuleLineOf(chain: Chain): number | undefined {
+  if (chain instanceof StoredChain) return chain.lastRuleLine;
+  return chain.rules.length === 0 ? undefined : Math.max(...chain.rules.map((rule) => rule.line));
+}
+
 /** How many rules a chain has, without creating its Rule objects. */
 export function ruleCountOf(chain: Chain): number {
   return chain instanceof StoredChain ? chain.ruleCount : chain.rules.length;

@@ -189,6 +189,11 @@ export class RuleStore {
     return false;
   }
 
+  /** The 1-based line rule `index` stands on. */
+  line(index: number): number {
+    return this.lines[index]!;
+  }
+
   /** The target's name, cut from the dump (the stored rules keep no strings of their own). */
   target(index: number): string | undefined {
     const start = this.targetStarts[index]!;
@@ -243,6 +248,12 @@ export class StoredChain implements Chain {
 
   get ruleCount(): number {
     return this.scattered ? this.scattered.length : this.count;
+  }
+
+  /** The line of the chain's last rule (rules are stored in file order), or undefined without rules. */
+  get lastRuleLine(): number | undefined {
+    const count = this.ruleCount;
+    return count === 0 ? undefined : this.store.line(this.indexAt(count - 1));
   }
 
   private indexAt(position: number): number {

