@@ -5,7 +5,7 @@
  */
 
 import type { Chain, Rule, Ruleset, Table } from '../iptables/model';
-import { forEachTargetChain, isJumpedTo, peekRuleDetails, peekRuleTarget, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
+import { forEachTargetChain, isJumpedTo, peekRuleDetails, peekRuleTarget, readRulesOnce, ruleTargetName, ruleTargetText } from '../iptables/parseIptablesSave';
 import { readEntryRule } from '../iptables/entryRule';
 import { scanOptions } from '../iptables/scanRule';
 import { classifyChain, isPerServiceChain, parseKubeComment, PER_SERVICE_PREFIXES } from '../iptables/vocabulary';
@@ -75,7 +75,7 @@ function readServiceChain(chain: Chain): ServiceChainReading {
   let remaining = 1;
   let affinitySeconds: number | null = null;
   const clusterCidrs: string[] = [];
-  for (const rule of chain.rules) {
+  for (const rule of readRulesOnce(chain)) {
     const target = ruleTargetName(rule);
     if (!target) continue;
     const options = scanOptions(rule.raw, SERVICE_CHAIN_OPTIONS);
@@ -108,7 +108,7 @@ function dnatDestination(rule: Rule): string | undefined {
 }
 
 function readEndpointChain(chain: Chain | undefined): { ip: string; port: number } | undefined {
-  for (const rule of chain?.rules ?? []) {
+  for (const rule of chain ? readRulesOnce(chain) : []) {
     if (ruleTargetName(rule) !== 'DNAT') continue;
     const to = dnatDestination(rule);
     const match = to ? /^([\d.]+):(\d+)/.exec(to) : null;
@@ -287,7 +287,7 @@ function completeDraft(draft: Draft, chains: Map<string, Chain> | undefined, ref
   // The firewall and external chains tell the policies and lead to the service chains.
   if (draft.firewallChain) {
     const fw = chains.get(draft.firewallChain);
-    for (const rule of fw?.rules ?? []) {
+    for (const rule of fw ? readRulesOnce(fw) : []) {
       const details = peekRuleDetails(rule);
       if (details.source && !details.source.negated && ruleTargetName(rule)?.startsWith('KUBE-EXT-')) draft.sourceRanges.push(details.source.value);
       if (!draft.externalChain && ruleTargetName(rule)?.startsWith('KUBE-EXT-')) draft.externalChain = ruleTargetName(rule);
@@ -295,16 +295,18 @@ function completeDraft(draft: Draft, chains: Map<string, Chain> | undefined, ref
   }
   const externalNode = draft.externalChain ? chainNode(draft.externalChain, 'external-chain') : undefined;
   if (draft.externalChain) {
-    for (const rule of chains.get(draft.externalChain)?.rules ?? []) {
+    const external = chains.get(draft.externalChain);
+    const rules = external ? readRulesOnce(external) : [];
+    rules.forEach((rule, position) => {
       const target = ruleTargetName(rule);
       if (target?.startsWith('KUBE-SVL-')) {
         draft.externalTrafficPolicy = 'Local';
         draft.localChain ??= target;
       } else if (target?.startsWith('KUBE-SVC-')) {
         draft.serviceChain ??= target;
-        if (rule === chains.get(draft.externalChain)!.rules.at(-1)) draft.externalTrafficPolicy ??= 'Cluster';
+        if (position === rules.length - 1) draft.externalTrafficPolicy ??= 'Cluster';
       }
-    }
+    });
     draft.externalTrafficPolicy ??= draft.externalChain.startsWith('KUBE-XLB-') ? 'Local' : 'Cluster';
   }
   if (draft.clusterIP && !draft.internalTrafficPolicy) draft.internalTrafficPolicy = draft.serviceChain ? 'Cluster' : null;
